@@ -1,0 +1,12 @@
+"""Gaussian Mixture-Inspired Nonlinear Modules (GMNM) for scikit-learn.
+
+The estimators :class:`GMNMRegressor` and :class:`GMNMClassifier` follow the
+scikit-learn API; the layer itself is :class:`sklearn_gmnm.nn.GMNM`.
+"""
+
+from ._classifier import GMNMClassifier
+from ._regressor import GMNMRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["GMNMClassifier", "GMNMRegressor", "__version__"]

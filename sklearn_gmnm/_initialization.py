@@ -1,0 +1,330 @@
+"""Data-driven initialisation of a GMNM layer.
+
+Three steps, each a function of its own:
+
+1. :func:`place_centers`: k-means cluster centers (or random rows) of a
+   bounded random subsample;
+2. :func:`fit_widths`: each component's projection from the spread of its
+   cluster, so that ``y^2`` is of order one for the cluster's points;
+3. :func:`fit_mixing_weights`: a ridge least-squares fit of the targets on the
+   Gaussian activations (the classic RBF-network fit).
+
+Everything is computed in float64 on the CPU and copied into the layer at
+the end; training then only refines a model that is already good.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+
+from .nn import _functional as F
+from .nn._layer import GMNM
+
+__all__ = ["initialize_gmnm", "place_centers", "fit_widths", "fit_mixing_weights"]
+
+#: Typical squared distance ``y^2`` of a cluster's points to its center after
+#: :func:`fit_widths`; larger values give narrower Gaussians.
+TARGET_SQUARED_DISTANCE = 1.0
+
+
+def _as_float64_array(data: Any) -> np.ndarray:
+    if isinstance(data, torch.Tensor):
+        data = data.detach().cpu().numpy()
+    return np.asarray(data, dtype=np.float64)
+
+
+def subsample(
+    n_samples: int,
+    max_samples: int,
+    sample_weight: np.ndarray | None,
+    random_state: np.random.RandomState,
+) -> np.ndarray:
+    """Indices of at most ``max_samples`` rows, skipping rows of weight zero."""
+    candidates = np.arange(n_samples)
+    if sample_weight is not None:
+        candidates = candidates[sample_weight > 0]
+    if candidates.shape[0] <= max_samples:
+        return candidates
+    return np.sort(random_state.choice(candidates, max_samples, replace=False))
+
+
+def place_centers(
+    X: np.ndarray,
+    n_components: int,
+    *,
+    init: str = "kmeans",
+    sample_weight: np.ndarray | None = None,
+    random_state: np.random.RandomState,
+) -> np.ndarray:
+    """Component centers from the data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows to place the centers among.
+    n_components : int
+        Number of centers.
+    init : {'kmeans', 'random'}, default='kmeans'
+        k-means cluster centers, or randomly chosen distinct rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights for k-means.
+    random_state : RandomState instance
+        Source of randomness.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_components, n_features)
+        When ``X`` has fewer distinct rows than ``n_components``, every
+        distinct row is a center and the remaining centers are jittered copies.
+    """
+    distinct = np.unique(X, axis=0)
+    if distinct.shape[0] <= n_components:
+        extra = n_components - distinct.shape[0]
+        spread = X.std(axis=0)
+        spread = np.where(spread > 0, spread, 1.0)
+        copies = distinct[random_state.randint(distinct.shape[0], size=extra)]
+        jitter = 0.1 * spread * random_state.standard_normal(copies.shape)
+        return np.vstack([distinct, copies + jitter])
+    if init == "random":
+        p = None
+        if sample_weight is not None:
+            p = sample_weight / sample_weight.sum()
+        rows = random_state.choice(X.shape[0], n_components, replace=False, p=p)
+        centers = X[rows]
+        if np.unique(centers, axis=0).shape[0] == n_components:
+            return centers
+        # Duplicated rows were drawn: fall back on distinct rows.
+        rows = random_state.choice(distinct.shape[0], n_components, replace=False)
+        return distinct[rows]
+    if init != "kmeans":
+        raise ValueError(f"init must be 'kmeans' or 'random', got {init!r}.")
+    kmeans = KMeans(
+        n_clusters=n_components,
+        n_init=1,
+        max_iter=100,
+        random_state=random_state.randint(np.iinfo(np.int32).max),
+    )
+    kmeans.fit(X, sample_weight=sample_weight)
+    return kmeans.cluster_centers_
+
+
+def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    d2 = (
+        (X * X).sum(1)[:, None]
+        - 2.0 * X @ centers.T
+        + (centers * centers).sum(1)[None, :]
+    )
+    return d2.argmin(axis=1)
+
+
+def _top_whitening(cov: torch.Tensor, rank: int) -> torch.Tensor:
+    """Rows ``u_k / sqrt(lambda_k * rank)`` for the ``rank`` largest eigenpairs."""
+    eigvals, eigvecs = torch.linalg.eigh(cov)
+    eigvals = eigvals[..., -rank:].clamp_min(1e-12)
+    eigvecs = eigvecs[..., -rank:]
+    scale = 1.0 / torch.sqrt(eigvals * rank / TARGET_SQUARED_DISTANCE)
+    return (eigvecs * scale.unsqueeze(-2)).transpose(-1, -2)
+
+
+def fit_widths(
+    X: np.ndarray,
+    centers: np.ndarray,
+    covariance_type: str,
+    rank: int,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Projections that whiten each cluster's spread.
+
+    Points are assigned to their nearest center; each cluster's weighted
+    covariance is shrunk towards the pooled within-cluster variance (with a
+    prior weight of ``n_features`` points, so small clusters stay well
+    conditioned) and inverted in the form the covariance type needs.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows.
+    centers : ndarray of shape (n_components, n_features)
+        Component centers.
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}
+        Structure of the projections.
+    rank : int
+        Rows of the projections of the ``'full'`` and ``'tied'`` types.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights.
+
+    Returns
+    -------
+    projections : ndarray
+        In the shape :class:`~sklearn_gmnm.nn.GMNM` stores them.
+    """
+    n, d = X.shape
+    m = centers.shape[0]
+    w = np.ones(n) if sample_weight is None else sample_weight / sample_weight.mean()
+    labels = _nearest(X, centers)
+    Z = X - centers[labels]
+    counts = np.bincount(labels, weights=w, minlength=m)
+    pooled = float((w * (Z * Z).sum(1)).sum() / (w.sum() * d))
+    if not pooled > 0:
+        total = X.var(axis=0).mean()
+        pooled = float(total) if total > 0 else 1.0
+    prior = float(d)
+    shrink = (counts / (counts + prior))[:, None]
+
+    if covariance_type in ("diag", "spherical"):
+        var = np.zeros((m, d))
+        np.add.at(var, labels, w[:, None] * Z * Z)
+        var = var / np.maximum(counts, 1e-12)[:, None]
+        var = shrink * var + (1.0 - shrink) * pooled
+        if covariance_type == "spherical":
+            return 1.0 / np.sqrt(var.mean(1) * d / TARGET_SQUARED_DISTANCE)
+        return 1.0 / np.sqrt(var * d / TARGET_SQUARED_DISTANCE)
+
+    Zt = torch.from_numpy(Z * np.sqrt(w)[:, None])
+    eye = torch.eye(d, dtype=torch.float64)
+    if covariance_type == "tied":
+        cov = Zt.t() @ Zt / w.sum()
+        return _top_whitening(cov + 1e-6 * pooled * eye, rank).numpy()
+    if covariance_type != "full":
+        raise ValueError(f"Unknown covariance_type {covariance_type!r}.")
+    # Per-cluster scatter matrices, accumulated one cluster at a time to keep
+    # memory at O(n d + m d^2).
+    labels_t = torch.from_numpy(labels)
+    cov = torch.empty(m, d, d, dtype=torch.float64)
+    for i in range(m):
+        Zi = Zt[labels_t == i]
+        cov[i] = Zi.t() @ Zi / max(counts[i], 1e-12)
+    s = torch.from_numpy(shrink).unsqueeze(-1)
+    cov = s * cov + (1.0 - s) * pooled * eye
+    return _top_whitening(cov, rank).numpy()
+
+
+def activations(X: np.ndarray, centers: np.ndarray, projections: np.ndarray,
+                covariance_type: str) -> np.ndarray:
+    """Gaussian activations in float64, with the layer's own kernels."""
+    kernel = getattr(F, f"gaussian_{covariance_type}")
+    with torch.no_grad():
+        g = kernel(
+            torch.from_numpy(X), torch.from_numpy(centers), torch.from_numpy(projections)
+        )
+    return g.numpy()
+
+
+def fit_mixing_weights(
+    G: np.ndarray,
+    Y: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    ridge_alpha: float = 1e-3,
+    fit_intercept: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge least-squares fit of ``Y`` on the activations ``G``.
+
+    Parameters
+    ----------
+    G : ndarray of shape (n_samples, n_components)
+        Gaussian activations.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights.
+    ridge_alpha : float, default=1e-3
+        Penalty relative to the mean diagonal of ``G^T G``.
+    fit_intercept : bool, default=True
+        Whether to fit an unpenalised intercept.
+
+    Returns
+    -------
+    weight : ndarray of shape (n_outputs, n_components)
+        Mixing weights.
+    bias : ndarray of shape (n_outputs,)
+        Intercept (zeros when ``fit_intercept=False``).
+    """
+    w = np.ones(G.shape[0]) if sample_weight is None else sample_weight
+    if fit_intercept:
+        g_mean = w @ G / w.sum()
+        y_mean = w @ Y / w.sum()
+    else:
+        g_mean = np.zeros(G.shape[1])
+        y_mean = np.zeros(Y.shape[1])
+    sw = np.sqrt(w)[:, None]
+    Gc = (G - g_mean) * sw
+    Yc = (Y - y_mean) * sw
+    gram = Gc.T @ Gc
+    penalty = ridge_alpha * max(np.trace(gram) / gram.shape[0], 1e-12)
+    gram[np.diag_indices_from(gram)] += penalty
+    coef = np.linalg.solve(gram, Gc.T @ Yc)
+    return coef.T, y_mean - g_mean @ coef
+
+
+@torch.no_grad()
+def initialize_gmnm(
+    module: GMNM,
+    X: Any,
+    y: Any = None,
+    *,
+    init: str = "kmeans",
+    sample_weight: Any = None,
+    ridge_alpha: float = 1e-3,
+    max_samples: int = 20_000,
+    random_state: Any = None,
+) -> GMNM:
+    """Initialise ``module`` in place from data (see :meth:`GMNM.init_from_data`)."""
+    X = _as_float64_array(X)
+    if X.ndim != 2 or X.shape[1] != module.in_features:
+        raise ValueError(
+            f"X must have shape (n_samples, {module.in_features}), got {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows: at least one is needed to initialise.")
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity.")
+    rng = check_random_state(random_state)
+    w = None
+    if sample_weight is not None:
+        w = _as_float64_array(sample_weight).reshape(-1)
+        if w.shape[0] != X.shape[0] or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(
+                "sample_weight must hold one non-negative weight per row, "
+                "with a positive sum."
+            )
+    rows = subsample(X.shape[0], max_samples, w, rng)
+    X_sub = X[rows]
+    w_sub = None if w is None else w[rows]
+
+    centers = place_centers(
+        X_sub, module.n_components, init=init, sample_weight=w_sub, random_state=rng
+    )
+    projections = fit_widths(
+        X_sub, centers, module.covariance_type, module.rank, w_sub
+    )
+    param = module.centers
+    module.centers.copy_(torch.as_tensor(centers, dtype=param.dtype))
+    module.projections.copy_(torch.as_tensor(projections, dtype=param.dtype))
+
+    if y is not None:
+        Y = _as_float64_array(y)
+        if Y.ndim == 1:
+            Y = Y[:, None]
+        if Y.shape != (X.shape[0], module.out_features):
+            raise ValueError(
+                f"y must have shape ({X.shape[0]}, {module.out_features}), "
+                f"got {Y.shape}."
+            )
+        G = activations(X_sub, centers, projections, module.covariance_type)
+        weight, bias = fit_mixing_weights(
+            G,
+            Y[rows],
+            sample_weight=w_sub,
+            ridge_alpha=ridge_alpha,
+            fit_intercept=module.bias is not None,
+        )
+        module.weight.copy_(torch.as_tensor(weight, dtype=param.dtype))
+        if module.bias is not None:
+            module.bias.copy_(torch.as_tensor(bias, dtype=param.dtype))
+    return module

@@ -1,0 +1,261 @@
+"""The GMNM layer: a public ``torch.nn.Module``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from . import _functional as F
+
+COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+
+
+def default_rank(in_features: int) -> int:
+    """Projection rank used when ``rank=None``: ``min(in_features, 8)``."""
+    return min(in_features, 8)
+
+
+class GMNM(nn.Module):
+    r"""Gaussian Mixture-Inspired Nonlinear Module.
+
+    Maps ``x`` in :math:`\mathbb{R}^d` to :math:`\mathbb{R}^k` through ``m``
+    augmented Gaussian projections:
+
+    .. math::
+
+        G(x) = \sum_{i=1}^{m} \pi_i \exp\left(-\tfrac12 \lVert A_i (x - \mu_i)
+        \rVert^2\right) + b
+
+    with unconstrained mixing weights :math:`\pi_i \in \mathbb{R}^k`.
+    Like :class:`torch.nn.Linear` it applies over the last dimension, so an
+    input of shape ``(..., in_features)`` gives ``(..., out_features)``.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of the last input dimension ``d``.
+    out_features : int
+        Size of the last output dimension ``k``.
+    n_components : int, default=32
+        Number of Gaussian components ``m``.
+    covariance_type : {'full', 'diag', 'spherical', 'tied'}, default='full'
+        Structure of the precision :math:`A_i^T A_i`:
+
+        - ``'full'``: each component has its own projection ``A_i`` of shape
+          ``(rank, in_features)``;
+        - ``'diag'``: each component has axis-aligned widths;
+        - ``'spherical'``: each component has a single width;
+        - ``'tied'``: all components share one projection of shape
+          ``(rank, in_features)``.
+    rank : int or None, default=None
+        Rows of the projections of the ``'full'`` and ``'tied'`` types. ``None``
+        means ``min(in_features, 8)``. Ignored by the other types.
+    learn_centers : bool, default=True
+        Whether the centers are trained. If False they stay where they were
+        initialised (for example by :meth:`init_from_data`).
+    bias : bool, default=True
+        Whether to add a learnable bias ``b``.
+    device : torch.device, str or None, default=None
+        Device of the parameters.
+    dtype : torch.dtype or None, default=None
+        Floating point type of the parameters.
+
+    Attributes
+    ----------
+    centers : torch.nn.Parameter of shape (n_components, in_features)
+        Component centers :math:`\mu_i`.
+    projections : torch.nn.Parameter
+        Shape ``(n_components, rank, in_features)`` for ``'full'``,
+        ``(n_components, in_features)`` for ``'diag'``, ``(n_components,)``
+        for ``'spherical'`` and ``(rank, in_features)`` for ``'tied'``.
+    weight : torch.nn.Parameter of shape (out_features, n_components)
+        Mixing weights :math:`\pi`.
+    bias : torch.nn.Parameter of shape (out_features,) or None
+        Output bias.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_gmnm.nn import GMNM
+    >>> layer = GMNM(4, 2, n_components=8)
+    >>> layer(torch.randn(5, 3, 4)).shape
+    torch.Size([5, 3, 2])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        n_components: int = 32,
+        covariance_type: str = "full",
+        rank: int | None = None,
+        learn_centers: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+            ("n_components", n_components),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        if covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(
+                f"covariance_type must be one of {COVARIANCE_TYPES}, "
+                f"got {covariance_type!r}."
+            )
+        if rank is None:
+            rank = default_rank(in_features)
+        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+            raise ValueError(f"rank must be a positive int or None, got {rank!r}.")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.rank = rank
+        self.learn_centers = learn_centers
+
+        factory = {"device": device, "dtype": dtype}
+        m, d = n_components, in_features
+        self.centers = nn.Parameter(
+            torch.empty(m, d, **factory), requires_grad=learn_centers
+        )
+        shapes = {
+            "full": (m, rank, d),
+            "diag": (m, d),
+            "spherical": (m,),
+            "tied": (rank, d),
+        }
+        self.projections = nn.Parameter(torch.empty(shapes[covariance_type], **factory))
+        self.weight = nn.Parameter(torch.empty(out_features, m, **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(out_features, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self) -> None:
+        """Data-free initialisation, for inputs of roughly unit scale.
+
+        Centers are drawn from a standard normal; projections are scaled so
+        that the squared distance of a typical input is of order one; the
+        mixing weights follow :class:`torch.nn.Linear`. Prefer
+        :meth:`init_from_data` when data are at hand.
+        """
+        d = self.in_features
+        nn.init.normal_(self.centers)
+        if self.covariance_type == "full":
+            nn.init.normal_(self.projections, std=1.0 / math.sqrt(2 * d * self.rank))
+        elif self.covariance_type == "tied":
+            nn.init.normal_(self.projections, std=1.0 / math.sqrt(2 * d * self.rank))
+        else:
+            self.projections.fill_(1.0 / math.sqrt(2 * d))
+        bound = 1.0 / math.sqrt(self.n_components)
+        nn.init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            nn.init.uniform_(self.bias, -bound, bound)
+
+    def activations(self, x: Tensor) -> Tensor:
+        """Gaussian activations ``g_i(x)`` before mixing.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., in_features)
+            Inputs.
+
+        Returns
+        -------
+        g : Tensor of shape (..., n_components)
+            Activations in ``(0, 1]``.
+        """
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"GMNM expects inputs with last dimension {self.in_features}, "
+                f"got shape {tuple(x.shape)}."
+            )
+        flat = x.reshape(-1, self.in_features)
+        kernel = getattr(F, f"gaussian_{self.covariance_type}")
+        g = kernel(flat, self.centers, self.projections)
+        return g.reshape(*x.shape[:-1], self.n_components)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Mix the Gaussian activations into ``(..., out_features)`` outputs."""
+        g = self.activations(x)
+        if self.bias is None:
+            return g @ self.weight.t()
+        return torch.addmm(
+            self.bias, g.reshape(-1, self.n_components), self.weight.t()
+        ).reshape(*g.shape[:-1], self.out_features)
+
+    def init_from_data(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        init: str = "kmeans",
+        sample_weight: Any = None,
+        ridge_alpha: float = 1e-3,
+        max_samples: int = 20_000,
+        random_state: Any = None,
+    ) -> "GMNM":
+        """Initialise centers, widths and (optionally) mixing weights from data.
+
+        Centers come from k-means (or random rows), widths from each
+        cluster's spread, and, when ``y`` is given, mixing weights and bias
+        from a ridge least-squares fit of ``y`` on the activations.
+
+        Parameters
+        ----------
+        X : array-like or Tensor of shape (n_samples, in_features)
+            Inputs, in the space the layer sees them.
+        y : array-like or Tensor of shape (n_samples, out_features), default=None
+            Targets for the ridge fit of the mixing weights. ``None`` keeps the
+            current mixing weights.
+        init : {'kmeans', 'random'}, default='kmeans'
+            How to place the centers: k-means cluster centers, or randomly
+            chosen rows.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights; rows of weight zero have no influence.
+        ridge_alpha : float, default=1e-3
+            Relative ridge penalty of the mixing-weight fit.
+        max_samples : int, default=20_000
+            Rows (drawn at random) used for the initialisation.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the subsampling and of k-means.
+
+        Returns
+        -------
+        self : GMNM
+            The initialised layer.
+        """
+        from .._initialization import initialize_gmnm
+
+        initialize_gmnm(
+            self,
+            X,
+            y,
+            init=init,
+            sample_weight=sample_weight,
+            ridge_alpha=ridge_alpha,
+            max_samples=max_samples,
+            random_state=random_state,
+        )
+        return self
+
+    def extra_repr(self) -> str:
+        rank = (
+            f", rank={self.rank}" if self.covariance_type in ("full", "tied") else ""
+        )
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_components={self.n_components}, "
+            f"covariance_type={self.covariance_type!r}{rank}, "
+            f"learn_centers={self.learn_centers}, bias={self.bias is not None}"
+        )
