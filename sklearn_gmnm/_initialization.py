@@ -29,7 +29,7 @@ __all__ = ["initialize_gmnm", "place_centers", "fit_widths", "fit_mixing_weights
 
 #: Typical squared distance ``y^2`` of a cluster's points to its center after
 #: :func:`fit_widths`; larger values give narrower Gaussians.
-TARGET_SQUARED_DISTANCE = 1.0
+TARGET_SQUARED_DISTANCE = 0.25
 
 
 def _as_float64_array(data: Any) -> np.ndarray:

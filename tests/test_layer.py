@@ -1,0 +1,176 @@
+"""Tests of the torch layer sklearn_gmnm.nn.GMNM."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.cluster import KMeans
+
+from sklearn_gmnm.nn import GMNM
+
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+
+
+def _naive_activations(layer, x):
+    """Reference: the (n, m, d) form the layer must never build."""
+    z = x[:, None, :] - layer.centers[None, :, :]
+    P = layer.projections
+    if layer.covariance_type == "full":
+        y2 = torch.einsum("mrd,nmd->nmr", P, z).square().sum(-1)
+    elif layer.covariance_type == "diag":
+        y2 = (z * P[None]).square().sum(-1)
+    elif layer.covariance_type == "spherical":
+        y2 = z.square().sum(-1) * P.square()
+    else:
+        y2 = (z @ P.t()).square().sum(-1)
+    return torch.exp(-0.5 * y2)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_activations_match_naive_formula(covariance_type):
+    torch.manual_seed(0)
+    layer = GMNM(5, 2, n_components=7, covariance_type=covariance_type, rank=3)
+    layer = layer.double()
+    x = torch.randn(11, 5, dtype=torch.float64)
+    expected = _naive_activations(layer, x)
+    torch.testing.assert_close(layer.activations(x), expected)
+    out = expected @ layer.weight.t() + layer.bias
+    torch.testing.assert_close(layer(x), out)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("learn_centers", [True, False])
+def test_gradcheck(covariance_type, learn_centers):
+    torch.manual_seed(0)
+    layer = GMNM(
+        3,
+        2,
+        n_components=4,
+        covariance_type=covariance_type,
+        rank=2,
+        learn_centers=learn_centers,
+    ).double()
+    x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    params = [p for p in layer.parameters() if p.requires_grad]
+    assert any(p is layer.centers for p in params) == learn_centers
+
+    def func(x, *values):
+        state = dict(zip([n for n, p in layer.named_parameters() if p.requires_grad], values))
+        return torch.func.functional_call(layer, state, (x,))
+
+    assert torch.autograd.gradcheck(func, (x, *params))
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (3, 5, 4), (2, 3, 5, 4)])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_applies_over_last_dimension(shape, covariance_type):
+    torch.manual_seed(0)
+    layer = GMNM(4, 3, n_components=6, covariance_type=covariance_type)
+    x = torch.randn(*shape)
+    out = layer(x)
+    assert out.shape == (*shape[:-1], 3)
+    flat = layer(x.reshape(-1, 4)).reshape(out.shape)
+    torch.testing.assert_close(out, flat)
+
+
+def test_wrong_last_dimension_is_a_clear_error():
+    layer = GMNM(4, 3)
+    with pytest.raises(ValueError, match="last dimension 4"):
+        layer(torch.randn(2, 5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"covariance_type": "banana"}, "covariance_type"),
+        ({"n_components": 0}, "n_components"),
+        ({"rank": 0}, "rank"),
+    ],
+)
+def test_invalid_constructor_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GMNM(4, 3, **kwargs)
+
+
+def test_default_rank_and_parameter_shapes():
+    assert GMNM(20, 1).rank == 8
+    assert GMNM(3, 1).rank == 3
+    assert GMNM(5, 2, n_components=7, rank=2).projections.shape == (7, 2, 5)
+    assert GMNM(5, 2, 7, covariance_type="diag").projections.shape == (7, 5)
+    assert GMNM(5, 2, 7, covariance_type="spherical").projections.shape == (7,)
+    assert GMNM(5, 2, 7, covariance_type="tied", rank=2).projections.shape == (2, 5)
+
+
+def test_fixed_centers_do_not_move_in_training():
+    torch.manual_seed(0)
+    layer = GMNM(3, 1, n_components=5, learn_centers=False)
+    before = layer.centers.detach().clone()
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+    x, y = torch.randn(32, 3), torch.randn(32, 1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(layer(x), y).backward()
+        optimizer.step()
+    torch.testing.assert_close(layer.centers, before)
+    assert layer.centers.grad is None
+
+
+def _saved_bytes(layer, x):
+    """Bytes autograd keeps between forward and backward."""
+    total = 0
+
+    def pack(t):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = layer(x)
+    out.sum().backward()
+    return total
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_memory_is_linear_in_batch_times_components(covariance_type):
+    # 4096 x 512 input, 256 components: the naive (n, m, d) intermediate
+    # would be 2 GiB; the GEMM forms keep O(n m r).
+    torch.manual_seed(0)
+    layer = GMNM(512, 1, n_components=256, covariance_type=covariance_type)
+    x = torch.randn(4096, 512)
+    saved = _saved_bytes(layer, x)
+    assert saved < 200 * 2**20, f"{saved / 2**20:.0f} MiB saved for backward"
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_init_from_data_places_centers_at_kmeans_centers(covariance_type):
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(loc, 0.3, size=(50, 2)) for loc in (-4, 0, 4)])
+    layer = GMNM(2, 1, n_components=3, covariance_type=covariance_type)
+    layer.init_from_data(X, random_state=0)
+    reference = KMeans(3, n_init=1, max_iter=100, random_state=np.random.RandomState(0).randint(np.iinfo(np.int32).max)).fit(X)
+    got = np.sort(layer.centers.detach().numpy(), axis=0)
+    expected = np.sort(reference.cluster_centers_, axis=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    # Each cluster's own points sit at squared distance of order one.
+    g = layer.activations(torch.as_tensor(X, dtype=torch.float32)).detach().numpy()
+    own = g.max(axis=1)
+    assert np.median(own) > 0.2
+
+
+def test_init_from_data_ridge_fit_is_good_before_training():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-3, 3, size=(400, 1))
+    y = np.sin(X)
+    layer = GMNM(1, 1, n_components=12)
+    layer.init_from_data(X, y, random_state=0)
+    with torch.no_grad():
+        pred = layer(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    assert np.sqrt(np.mean((pred - y) ** 2)) < 0.05
+
+
+def test_init_from_data_with_fewer_distinct_rows_than_components():
+    X = np.repeat(np.array([[0.0, 1.0], [2.0, 3.0]]), 5, axis=0)
+    layer = GMNM(2, 1, n_components=6)
+    layer.init_from_data(X, X[:, :1], random_state=0)
+    assert torch.isfinite(layer.centers).all()
+    assert torch.isfinite(layer.projections).all()
+    assert torch.isfinite(layer.weight).all()
