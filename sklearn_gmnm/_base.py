@@ -11,6 +11,7 @@ lives in :mod:`sklearn_gmnm.nn`, the data-driven initialisation in
 
 from __future__ import annotations
 
+import copy
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -23,8 +24,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._device import resolve_device
+from ._device import predict_device, release_cuda_memory, resolve_device
 from ._engine import GMNMNet, TensorBatches, TensorData
+from ._parallel import limit_threads
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
 
@@ -56,6 +58,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        "n_jobs": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
     }
 
     @abstractmethod
@@ -76,6 +83,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         random_state: Any,
         verbose: int,
         device: str,
+        n_jobs: int | None,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -91,6 +99,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_jobs = n_jobs
 
     # -- hooks the subclasses fill in -------------------------------------
     @abstractmethod
@@ -116,6 +125,14 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> "BaseGMNM":
         device = resolve_device(self.device)
+        with limit_threads(self.n_jobs):
+            try:
+                return self._fit_on(device, X, y)
+            finally:
+                if device.type == "cuda":
+                    release_cuda_memory(device)
+
+    def _fit_on(self, device: torch.device, X: np.ndarray, y: np.ndarray) -> BaseGMNM:
         rng = check_random_state(self.random_state)
         n_samples, n_features = X.shape
         targets, ridge_targets = self._encode_targets(y)
@@ -180,8 +197,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             torch.as_tensor(targets, dtype=self._target_dtype).to(device),
         )
         net.fit(data, None)
+        del data
 
         self.device_ = device
+        # The fitted module lives on the CPU, so that a fitted estimator
+        # holds no GPU memory and unpickles on machines without a GPU.
         self.module_ = net.module_.to("cpu").eval()
         self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
         self.n_iter_ = len(self.loss_curve_)
@@ -200,10 +220,26 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     # -- prediction -------------------------------------------------------
     def _forward(self, X: Any) -> np.ndarray:
-        """Raw module outputs, float64, computed in bounded-memory chunks."""
+        """Raw module outputs, float64, computed in bounded-memory chunks.
+
+        Runs on ``device_`` when this machine has that device, else on the
+        CPU; ``module_`` itself stays on the CPU.
+        """
         check_is_fitted(self, "module_")
         X = self._validate_X(X, reset=False)
-        module = self.module_
+        device = predict_device(self.device_)
+        with limit_threads(self.n_jobs):
+            if device.type != "cuda":
+                return self._forward_on(self.module_, device, X)
+            try:
+                module = copy.deepcopy(self.module_).to(device)
+                return self._forward_on(module, device, X)
+            finally:
+                release_cuda_memory(device)
+
+    def _forward_on(
+        self, module: GMNM, device: torch.device, X: np.ndarray
+    ) -> np.ndarray:
         rank = module.rank if module.covariance_type == "full" else 1
         chunk = max(1, _PREDICT_BUDGET // (module.n_components * rank))
         out = np.empty((X.shape[0], module.out_features), dtype=np.float64)
@@ -212,5 +248,5 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             for start in range(0, X.shape[0], chunk):
                 stop = start + chunk
                 xb = torch.as_tensor(self._standardize(X[start:stop]), dtype=dtype)
-                out[start:stop] = module(xb).double().numpy()
+                out[start:stop] = module(xb.to(device)).double().cpu().numpy()
         return out

@@ -68,6 +68,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         random_state: Any = None,
         verbose: int = 0,
         device: str = "auto",
+        n_jobs: int | None = None,
     ) -> None:
         super().__init__(
             n_components,
@@ -84,6 +85,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             random_state=random_state,
             verbose=verbose,
             device=device,
+            n_jobs=n_jobs,
         )
 
     _target_dtype = torch.int64

@@ -1,7 +1,15 @@
-"""Choice of the torch device an estimator trains on."""
+"""Choice of the torch device an estimator trains and predicts on.
+
+The rule: ``fit`` trains on the device that ``device`` names (the data are
+moved there once), then moves the fitted module back to the CPU and releases
+the cached GPU memory, so a fitted estimator holds no GPU memory and
+unpickles anywhere. Prediction runs on ``device_`` when this machine has that
+device, else on the CPU.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 
 import torch
@@ -41,12 +49,53 @@ def resolve_device(device: str) -> torch.device:
         if not torch.cuda.is_available():
             raise ValueError(
                 f"device={device!r} was requested but CUDA is not available "
-                "on this machine; use device='cpu' or device='auto'."
+                f"on this machine{_visible_devices_note()}; use device='cpu' or "
+                "device='auto'."
             )
         index = resolved.index or 0
         if index >= torch.cuda.device_count():
             raise ValueError(
                 f"device={device!r} was requested but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+                f"{torch.cuda.device_count()} CUDA device(s) are visible"
+                f"{_visible_devices_note()}; CUDA devices are numbered from 0 "
+                "among the visible ones."
             )
     return resolved
+
+
+def _visible_devices_note() -> str:
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return "" if visible is None else f" (CUDA_VISIBLE_DEVICES={visible!r})"
+
+
+def cuda_device_present(device: torch.device) -> bool:
+    """Whether this machine has the CUDA device ``device`` names."""
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return False
+    return (device.index or 0) < torch.cuda.device_count()
+
+
+def predict_device(trained_on: torch.device) -> torch.device:
+    """Device a fitted estimator predicts on.
+
+    Parameters
+    ----------
+    trained_on : torch.device
+        The estimator's ``device_``.
+
+    Returns
+    -------
+    device : torch.device
+        ``trained_on`` when it is a CUDA device this machine has, else the
+        CPU (for instance for a model trained on a GPU and loaded on a
+        CPU-only machine).
+    """
+    trained_on = torch.device(trained_on)
+    return trained_on if cuda_device_present(trained_on) else torch.device("cpu")
+
+
+def release_cuda_memory(device: torch.device) -> None:
+    """Return the cached, no longer used memory of ``device`` to the driver."""
+    if cuda_device_present(device):
+        with torch.cuda.device(device):
+            torch.cuda.empty_cache()

@@ -53,7 +53,22 @@ SHARED_PARAMETERS = """\
 
     device : str, default='auto'
         Torch device to train on: ``'auto'`` (CUDA when available, else CPU),
-        ``'cpu'``, ``'cuda'`` or ``'cuda:N'``. Decided in ``fit``.
+        ``'cpu'``, ``'cuda'`` or ``'cuda:N'`` (numbered among the devices
+        that ``CUDA_VISIBLE_DEVICES`` leaves visible). Decided in ``fit``,
+        which moves the data to the device once. After ``fit`` the model is
+        kept on the CPU and the cached GPU memory is released; predictions
+        run on ``device_`` when this machine has it, else on the CPU.
+
+    n_jobs : int, default=None
+        Number of CPU threads torch (and the BLAS and OpenMP pools used by
+        the initialisation) may use during ``fit`` and prediction; the
+        caller's thread settings are restored afterwards. ``None`` leaves the
+        settings alone, and so respects the limits that joblib's workers
+        (``n_jobs`` of a search), Dask workers and
+        :func:`threadpoolctl.threadpool_limits` set. ``-1`` means all CPUs,
+        ``-2`` all but one. Not to be confused with the ``n_jobs`` of a
+        search, which counts worker processes: keep
+        ``search n_jobs x estimator threads <= CPUs``.
 """
 
 SHARED_ATTRIBUTES = """\

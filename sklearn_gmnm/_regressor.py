@@ -66,6 +66,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         random_state: Any = None,
         verbose: int = 0,
         device: str = "auto",
+        n_jobs: int | None = None,
     ) -> None:
         super().__init__(
             n_components,
@@ -82,6 +83,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             random_state=random_state,
             verbose=verbose,
             device=device,
+            n_jobs=n_jobs,
         )
 
     _target_dtype = torch.float32

@@ -1,0 +1,129 @@
+"""Thread control of the estimators: ``n_jobs`` and the caller's settings."""
+
+import numpy as np
+import pytest
+import torch
+from joblib import Parallel, cpu_count, delayed
+from sklearn.datasets import make_classification, make_regression
+from skorch.callbacks import Callback
+from threadpoolctl import threadpool_limits
+
+import sklearn_gmnm._base
+from sklearn_gmnm import GMNMClassifier, GMNMRegressor
+from sklearn_gmnm._parallel import effective_n_threads, limit_threads
+
+X_reg, y_reg = make_regression(n_samples=120, n_features=4, noise=1.0, random_state=0)
+X_clf, y_clf = make_classification(n_samples=120, n_features=4, random_state=0)
+FAST = {"n_components": 6, "max_iter": 3, "random_state": 0}
+
+
+class ThreadRecorder(Callback):
+    """Records ``torch.get_num_threads()`` at each epoch of a fit."""
+
+    def __init__(self, seen: list) -> None:
+        self.seen = seen
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        self.seen.append(torch.get_num_threads())
+
+
+def _record_threads(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Make every fit record the torch thread count of its epochs."""
+    seen: list = []
+
+    class RecordingNet(sklearn_gmnm._base.GMNMNet):
+        def get_default_callbacks(self):
+            return [*super().get_default_callbacks(), ("threads", ThreadRecorder(seen))]
+
+    monkeypatch.setattr(sklearn_gmnm._base, "GMNMNet", RecordingNet)
+    return seen
+
+
+@pytest.fixture
+def caller_threads():
+    """Give the test process 2 torch threads, and restore its setting after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield 2
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("Estimator, X, y", [
+    (GMNMRegressor, X_reg, y_reg),
+    (GMNMClassifier, X_clf, y_clf),
+])
+def test_n_jobs_is_used_during_fit_and_the_caller_setting_restored(
+    Estimator, X, y, caller_threads, monkeypatch
+):
+    seen = _record_threads(monkeypatch)
+    est = Estimator(n_jobs=1, **FAST).fit(X, y)
+    assert seen == [1] * est.n_iter_
+    assert torch.get_num_threads() == caller_threads
+    est.predict(X)
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_default_n_jobs_leaves_the_thread_setting_alone(caller_threads, monkeypatch):
+    seen = _record_threads(monkeypatch)
+    reg = GMNMRegressor(**FAST).fit(X_reg, y_reg)
+    assert reg.n_jobs is None
+    assert seen == [caller_threads] * reg.n_iter_
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_default_n_jobs_respects_threadpool_limits(caller_threads, monkeypatch):
+    # torch's OpenMP pool is one of the pools threadpoolctl limits.
+    seen = _record_threads(monkeypatch)
+    with threadpool_limits(limits=1):
+        GMNMRegressor(**FAST).fit(X_reg, y_reg)
+    assert set(seen) == {1}
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_caller_setting_restored_when_fit_fails(caller_threads):
+    # A single class is detected inside fit, under the n_jobs setting.
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        GMNMClassifier(n_jobs=1, **FAST).fit(X_clf, np.zeros(len(y_clf)))
+    assert torch.get_num_threads() == caller_threads
+    with pytest.raises(RuntimeError, match="boom"), limit_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_negative_n_jobs_counts_back_from_the_cpus():
+    assert effective_n_threads(None) is None
+    assert effective_n_threads(3) == 3
+    assert effective_n_threads(-1) == cpu_count()
+    assert effective_n_threads(-cpu_count() - 5) == 1
+
+
+def test_zero_n_jobs_is_rejected():
+    with pytest.raises(ValueError, match="n_jobs"):
+        GMNMRegressor(n_jobs=0, **FAST).fit(X_reg, y_reg)
+
+
+def _threads_seen_in_a_worker() -> tuple[int, list]:
+    import sklearn_gmnm._base as base
+
+    seen: list = []
+
+    class RecordingNet(base.GMNMNet):
+        def get_default_callbacks(self):
+            return [*super().get_default_callbacks(), ("threads", ThreadRecorder(seen))]
+
+    original, base.GMNMNet = base.GMNMNet, RecordingNet
+    try:
+        GMNMRegressor(**FAST).fit(X_reg, y_reg)
+    finally:
+        base.GMNMNet = original
+    return cpu_count(), seen
+
+
+def test_joblib_workers_do_not_multiply_threads():
+    # loky gives each of n workers cpu_count // n threads; a fit keeps to it.
+    results = Parallel(n_jobs=2, backend="loky")(
+        delayed(_threads_seen_in_a_worker)() for _ in range(2)
+    )
+    for n_cpus, seen in results:
+        assert seen and set(seen) == {max(1, n_cpus // 2)}
