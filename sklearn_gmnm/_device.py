@@ -9,6 +9,7 @@ device, else on the CPU.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 
@@ -97,5 +98,6 @@ def predict_device(trained_on: torch.device) -> torch.device:
 def release_cuda_memory(device: torch.device) -> None:
     """Return the cached, no longer used memory of ``device`` to the driver."""
     if cuda_device_present(device):
+        gc.collect()  # tensors held only by reference cycles
         with torch.cuda.device(device):
             torch.cuda.empty_cache()
