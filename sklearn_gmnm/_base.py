@@ -12,20 +12,34 @@ lives in :mod:`sklearn_gmnm.nn`, the data-driven initialisation in
 from __future__ import annotations
 
 import copy
+import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+from skorch.callbacks import LRScheduler
 
 from ._device import predict_device, release_cuda_memory, resolve_device
-from ._engine import GMNMNet, TensorBatches, TensorData
+from ._engine import (
+    EpochProgressBar,
+    GMNMNet,
+    StoppingRule,
+    TensorBatches,
+    TensorData,
+    ValidationScore,
+)
 from ._parallel import limit_threads
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
@@ -40,6 +54,26 @@ def auto_batch_size(n_samples: int) -> int:
     return min(256, n_samples)
 
 
+def _weighted_mean_and_scale(
+    X: np.ndarray, sample_weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations (1 where zero), row-weighted."""
+    mean = np.average(X, axis=0, weights=sample_weight)
+    scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sample_weight))
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def _cpu_copy(state: Any) -> Any:
+    """Deep copy of a (nested) state dict with every tensor on the CPU."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {key: _cpu_copy(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_cpu_copy(value) for value in state)
+    return copy.deepcopy(state)
+
+
 class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     """Base class of the GMNM estimators; not for direct use."""
 
@@ -50,11 +84,20 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "learn_centers": ["boolean"],
         "init": [StrOptions({"kmeans", "random"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
@@ -76,10 +119,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         init: str,
         alpha: float,
         batch_size: int | str,
+        learning_rate: str,
         learning_rate_init: float,
+        power_t: float,
         max_iter: int,
         tol: float,
         n_iter_no_change: int,
+        early_stopping: bool,
+        validation_fraction: float,
+        warm_start: bool,
+        callbacks: list | None,
         random_state: Any,
         verbose: int,
         device: str,
@@ -92,10 +141,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.init = init
         self.alpha = alpha
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
@@ -103,51 +158,253 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     # -- hooks the subclasses fill in -------------------------------------
     @abstractmethod
+    def _fit_target_encoding(self, y: np.ndarray, sample_weight: np.ndarray | None):
+        """Learn what the encoding of the targets needs (first fit only)."""
+
+    @abstractmethod
     def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Learn the target encoding; return (training targets, ridge targets)."""
+        """Encode targets: return (training targets, ridge targets)."""
 
     @abstractmethod
     def _criterion(self) -> torch.nn.Module:
         """Per-row loss with ``reduction='none'``."""
+
+    @abstractmethod
+    def _validation_score(
+        self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
+    ) -> float:
+        """Score (higher is better) of raw module outputs on encoded targets."""
 
     @property
     @abstractmethod
     def _target_dtype(self) -> torch.dtype:
         """Torch dtype of the training targets."""
 
+    #: Whether the early-stopping split is stratified on ``y``.
+    _stratify_split = False
+
     # -- fitting ----------------------------------------------------------
     def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
         return validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
+
+    def _continues(self, incremental: bool) -> bool:
+        """Whether this fit continues from the fitted module."""
+        return (incremental or self.warm_start) and hasattr(self, "module_")
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         """Centre and scale in float64, before any cast to float32."""
         return (X.astype(np.float64, copy=False) - self._x_mean) / self._x_scale
 
-    def _fit(self, X: np.ndarray, y: np.ndarray) -> "BaseGMNM":
+    def _check_sample_weight(
+        self, sample_weight: Any, X: np.ndarray
+    ) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        *,
+        incremental: bool = False,
+    ) -> BaseGMNM:
+        """Train on validated ``X``, ``y`` and row weights (or None).
+
+        ``incremental=True`` is one epoch of ``partial_fit``; with it or with
+        ``warm_start``, training continues from the fitted module.
+        """
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: there is no "
+                "validation set to watch across calls. Set early_stopping=False."
+            )
         device = resolve_device(self.device)
         with limit_threads(self.n_jobs):
             try:
-                return self._fit_on(device, X, y)
+                return self._fit_on(device, X, y, sample_weight, incremental)
             finally:
                 if device.type == "cuda":
                     release_cuda_memory(device)
 
-    def _fit_on(self, device: torch.device, X: np.ndarray, y: np.ndarray) -> BaseGMNM:
-        rng = check_random_state(self.random_state)
-        n_samples, n_features = X.shape
+    def _fit_on(
+        self,
+        device: torch.device,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        incremental: bool,
+    ) -> BaseGMNM:
+        continues = self._continues(incremental)
+        if not continues:
+            self._random_state = check_random_state(self.random_state)
+        rng = self._random_state
+
+        X_val = y_val = w_val = None
+        if self.early_stopping:
+            indices = np.arange(X.shape[0])
+            train, val = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                random_state=rng,
+                stratify=y if self._stratify_split else None,
+            )
+            X, X_val, y, y_val = X[train], X[val], y[train], y[val]
+            if sample_weight is not None:
+                sample_weight, w_val = sample_weight[train], sample_weight[val]
+                if not w_val.sum() > 0:
+                    raise ValueError(
+                        "The sample weights of the validation set are all zero; "
+                        "use another random_state or validation_fraction."
+                    )
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError(
+                "The sample weights of the training rows are all zero: at least "
+                "one row needs a positive weight."
+            )
+
+        if not continues:
+            self._fit_target_encoding(y, sample_weight)
+            X64 = X.astype(np.float64, copy=False)
+            self._x_mean, self._x_scale = _weighted_mean_and_scale(X64, sample_weight)
         targets, ridge_targets = self._encode_targets(y)
+        Xs = self._standardize(X)
 
-        X64 = X.astype(np.float64, copy=False)
-        self._x_mean = X64.mean(axis=0)
-        scale = X64.std(axis=0)
-        self._x_scale = np.where(scale > 0, scale, 1.0)
-        Xs = self._standardize(X64)
+        if not continues:
+            self._initialize_module(Xs, ridge_targets, sample_weight, rng)
+        n_samples = X.shape[0]
+        batch_size = (
+            auto_batch_size(n_samples)
+            if self.batch_size == "auto"
+            else min(self.batch_size, n_samples)
+        )
+        # MLP's penalty is alpha / (2 * rows per batch); with weights, a batch
+        # carries batch_size * mean(weight) rows' worth of data.
+        mean_weight = 1.0 if sample_weight is None else float(sample_weight.mean())
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        max_epochs = 1 if incremental else self.max_iter
 
+        callbacks: list = []
+        if X_val is not None:
+            val_targets, _ = self._encode_targets(y_val)
+
+            def score(outputs: np.ndarray) -> float:
+                return self._validation_score(outputs, val_targets, w_val)
+
+            callbacks.append(
+                (
+                    "gmnm_valid_score",
+                    ValidationScore(
+                        torch.as_tensor(
+                            self._standardize(X_val), dtype=torch.float32
+                        ).to(device),
+                        score,
+                    ),
+                )
+            )
+        monitor = "valid_score" if self.early_stopping else "train_loss"
+        callbacks.extend(self._lr_schedule(monitor))
+        stopping = StoppingRule(
+            monitor,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            adaptive=self.learning_rate == "adaptive",
+            restore_best=self.early_stopping,
+            best=self._stopping_state[0] if continues else None,
+            no_improvement_count=self._stopping_state[1] if continues else 0,
+        )
+        callbacks.append(("gmnm_stopping", stopping))
+        if self.verbose == 1:
+            desc = type(self).__name__
+            callbacks.append(("gmnm_progress", EpochProgressBar(max_epochs, desc)))
+        callbacks.extend(copy.deepcopy(self.callbacks or []))
+
+        net = GMNMNet(
+            module=self.module_,
+            criterion=self._criterion(),
+            optimizer=torch.optim.Adam,
+            optimizer__param_groups=[
+                ("weight", {"weight_decay": self.alpha / (batch_size * mean_weight)})
+            ],
+            lr=self.learning_rate_init,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train=TensorBatches,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            train_split=None,
+            callbacks=callbacks,
+            device=device,
+            verbose=int(self.verbose >= 2),
+        )
+        net.initialize()
+        if incremental and self._optimizer_state is not None:
+            net.optimizer_.load_state_dict(self._optimizer_state)
+        data = TensorData(
+            torch.as_tensor(Xs, dtype=torch.float32).to(device),
+            torch.as_tensor(targets, dtype=self._target_dtype).to(device),
+            None
+            if sample_weight is None
+            else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
+        )
+        net.partial_fit(data, None)
+        del data
+
+        epochs = [row for row in net.history if "train_loss" in row]
+        self.device_ = device
+        # The fitted module lives on the CPU, so that a fitted estimator
+        # holds no GPU memory and unpickles on machines without a GPU.
+        self.module_ = net.module_.to("cpu").eval()
+        self._optimizer_state = _cpu_copy(net.optimizer_.state_dict())
+        self._stopping_state = (stopping.best_, stopping.no_improvement_count_)
+        self.n_iter_ += len(epochs)
+        self.loss_curve_.extend(float(row["train_loss"]) for row in epochs)
+        if self.early_stopping:
+            self.validation_scores_.extend(
+                float(row["valid_score"]) for row in epochs if "valid_score" in row
+            )
+            self.best_validation_score_ = stopping.best_
+        else:
+            self.best_loss_ = stopping.best_
+        self._export_parameters()
+
+        if net.interrupted_:
+            warnings.warn(
+                f"Training interrupted by user after {len(epochs)} epoch(s); "
+                "the model keeps the weights reached so far.",
+                UserWarning,
+                stacklevel=4,
+            )
+        elif (
+            not incremental
+            and not stopping.should_stop_
+            and len(epochs) == max_epochs
+        ):
+            warnings.warn(
+                f"{type(self).__name__}: the maximum number of epochs "
+                f"(max_iter={self.max_iter}) was reached and the optimisation "
+                "has not converged yet. Increase max_iter, or set early_stopping.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return self
+
+    def _initialize_module(
+        self,
+        Xs: np.ndarray,
+        ridge_targets: np.ndarray,
+        sample_weight: np.ndarray | None,
+        rng: np.random.RandomState,
+    ) -> None:
+        """Build the module, initialise it from data and reset the fit record."""
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = GMNM(
-                n_features,
+                Xs.shape[1],
                 ridge_targets.shape[1],
                 n_components=self.n_components,
                 covariance_type=self.covariance_type,
@@ -155,58 +412,55 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 learn_centers=self.learn_centers,
             )
         module.init_from_data(
-            Xs, ridge_targets, init=self.init, random_state=rng
+            Xs,
+            ridge_targets,
+            init=self.init,
+            sample_weight=sample_weight,
+            random_state=rng,
         )
+        self.module_ = module
+        self._optimizer_state = None
+        self._stopping_state = (None, 0)
+        self.n_iter_ = 0
+        self.loss_curve_ = []
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
 
-        batch_size = (
-            auto_batch_size(n_samples)
-            if self.batch_size == "auto"
-            else min(self.batch_size, n_samples)
-        )
-        net = GMNMNet(
-            module=module,
-            criterion=self._criterion(),
-            optimizer=torch.optim.Adam,
-            optimizer__param_groups=[
-                ("weight", {"weight_decay": self.alpha / batch_size})
-            ],
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            train_split=None,
-            callbacks=[
+    def _lr_schedule(self, monitor: str) -> list:
+        """The skorch scheduler behind ``learning_rate``, as named callbacks."""
+        if self.learning_rate == "invscaling":
+            offset, power_t = self.n_iter_, self.power_t
+            return [
                 (
-                    "train_loss_stopping",
-                    EarlyStopping(
-                        monitor="train_loss",
+                    "gmnm_lr",
+                    LRScheduler(
+                        torch.optim.lr_scheduler.LambdaLR,
+                        lr_lambda=lambda epoch: (offset + epoch + 1) ** -power_t,
+                    ),
+                )
+            ]
+        if self.learning_rate == "adaptive":
+            return [
+                (
+                    "gmnm_lr",
+                    LRScheduler(
+                        torch.optim.lr_scheduler.ReduceLROnPlateau,
+                        monitor=monitor,
+                        mode="max" if monitor == "valid_score" else "min",
+                        factor=0.2,
                         patience=self.n_iter_no_change,
                         threshold=self.tol,
                         threshold_mode="abs",
-                        sink=lambda *args: None,
                     ),
                 )
-            ],
-            device=device,
-            verbose=int(self.verbose),
-        )
-        data = TensorData(
-            torch.as_tensor(Xs, dtype=torch.float32).to(device),
-            torch.as_tensor(targets, dtype=self._target_dtype).to(device),
-        )
-        net.fit(data, None)
-        del data
-
-        self.device_ = device
-        # The fitted module lives on the CPU, so that a fitted estimator
-        # holds no GPU memory and unpickles on machines without a GPU.
-        self.module_ = net.module_.to("cpu").eval()
-        self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
-        self.n_iter_ = len(self.loss_curve_)
-        self._export_parameters()
-        return self
+            ]
+        return []
 
     def _export_parameters(self) -> None:
         """Copy the trained parameters into numpy attributes, in input units."""

@@ -8,7 +8,13 @@ import numpy as np
 import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+)
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGMNM
@@ -61,10 +67,17 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         init: str = "kmeans",
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
+        learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
+        power_t: float = 0.5,
         max_iter: int = 200,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        warm_start: bool = False,
+        class_weight: dict | str | None = None,
+        callbacks: list | None = None,
         random_state: Any = None,
         verbose: int = 0,
         device: str = "auto",
@@ -78,38 +91,86 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             init=init,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            power_t=power_t,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,
             device=device,
             n_jobs=n_jobs,
         )
+        self.class_weight = class_weight
+
+    _parameter_constraints: dict = {
+        **BaseGMNM._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     _target_dtype = torch.int64
+    _stratify_split = True
 
     def _criterion(self) -> torch.nn.Module:
         return torch.nn.CrossEntropyLoss(reduction="none")
 
+    def _fit_target_encoding(
+        self, y: np.ndarray, sample_weight: np.ndarray | None
+    ) -> None:
+        # classes_ is set by fit / partial_fit, from all of y or from `classes`.
+        pass
+
     def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        n_classes = self.classes_.shape[0]
-        if n_classes < 2:
+        encoded = np.searchsorted(self.classes_, y)
+        encoded = np.minimum(encoded, self.classes_.shape[0] - 1)
+        unknown = self.classes_[encoded] != y
+        if unknown.any():
             raise ValueError(
-                "GMNMClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contain only one class: {self.classes_[0]!r}."
+                f"y contains labels not in classes_ {self.classes_.tolist()!r}: "
+                f"{np.unique(y[unknown]).tolist()!r}."
             )
+        n_classes = self.classes_.shape[0]
         # Ridge targets: one-hot logits scaled so that a perfect fit gives the
         # true class a probability of about 0.9.
         one_hot = np.eye(n_classes)[encoded]
         logit_scale = np.log(9.0 * (n_classes - 1))
         return encoded, one_hot * logit_scale
 
+    def _validation_score(
+        self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
+    ) -> float:
+        return float(
+            accuracy_score(targets, outputs.argmax(axis=1), sample_weight=sample_weight)
+        )
+
+    def _row_weights(
+        self, y: np.ndarray, sample_weight: np.ndarray | None, *, incremental: bool
+    ) -> np.ndarray | None:
+        """Combine ``sample_weight`` and ``class_weight`` into row weights."""
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit, which "
+                "sees one chunk at a time; pass the class weights as a dict, "
+                "for example from sklearn.utils.class_weight.compute_class_weight."
+            )
+        per_class = compute_class_weight(
+            self.class_weight,
+            classes=self.classes_,
+            y=y,
+            sample_weight=sample_weight,
+        )
+        weights = per_class[self._encode_targets(y)[0]]
+        return weights if sample_weight is None else weights * sample_weight
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any) -> "GMNMClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GMNMClassifier:
         """Fit the model to data ``X`` and labels ``y``.
 
         Parameters
@@ -118,16 +179,85 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             Training data.
         y : array-like of shape (n_samples,)
             Class labels, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, used in the initialisation and in the
+            loss (multiplied by ``class_weight``); rows of weight 0 have no
+            influence. None means all ones.
 
         Returns
         -------
         self : GMNMClassifier
             The fitted estimator.
         """
+        continues = self._continues(False)
         X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), reset=True
+            self, X, y, dtype=(np.float64, np.float32), reset=not continues
         )
-        return self._fit(X, y)
+        check_classification_targets(y)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        classes = np.unique(y)
+        if continues:
+            if not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where y has the same classes as "
+                    f"in the previous call to fit: {self.classes_.tolist()!r}, "
+                    f"got {classes.tolist()!r}."
+                )
+        else:
+            self.classes_ = classes
+        present = classes if sample_weight is None else np.unique(y[sample_weight > 0])
+        if present.shape[0] < 2:
+            raise ValueError(
+                "GMNMClassifier needs samples of at least 2 classes in the data "
+                "(counting only rows of positive sample weight), but the data "
+                f"contain only one class: {present[0]!r}."
+            )
+        sample_weight = self._row_weights(y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> GMNMClassifier:
+        """Train for one epoch on ``X`` and ``y``, continuing from earlier calls.
+
+        The first call (on an unfitted estimator) needs ``classes`` and
+        initialises the model from this chunk; later calls continue with the
+        same optimiser state. ``max_iter`` and early stopping do not apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels; all must be in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole training data. Required on the first
+            call; later calls may omit it, or must pass the same classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights. None means all ones.
+
+        Returns
+        -------
+        self : GMNMClassifier
+            The estimator.
+        """
+        first = not hasattr(self, "module_")
+        if first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
+        check_classification_targets(y)
+        if first:
+            self.classes_ = None
+        _check_partial_fit_first_call(self, classes)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "GMNMClassifier needs at least 2 classes, but classes holds "
+                f"only {self.classes_.tolist()!r}."
+            )
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        sample_weight = self._row_weights(y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities for ``X``.

@@ -2,17 +2,23 @@
 
 The estimators move the data to the device once, as tensors, and hand skorch
 a :class:`TensorData` set; :class:`TensorBatches` then serves mini-batches by
-indexing those tensors (no per-sample ``DataLoader`` collation).
+indexing those tensors (no per-sample ``DataLoader`` collation). The small
+callbacks here implement what the estimators promise on top of skorch:
+a validation score, MLP's stopping rule and an epoch progress bar.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+import copy
+from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
 from torch import Tensor
 from torch.utils.data import Dataset
+from tqdm.auto import tqdm
 
 
 class TensorData(Dataset):
@@ -39,7 +45,8 @@ class TensorData(Dataset):
     def __getitem__(self, index):
         if self.sample_weight is None:
             return self.X[index], self.y[index]
-        return {"X": self.X[index], "sample_weight": self.sample_weight[index]}, self.y[index]
+        batch = {"X": self.X[index], "sample_weight": self.sample_weight[index]}
+        return batch, self.y[index]
 
 
 class TensorBatches:
@@ -84,12 +91,35 @@ class TensorBatches:
                 yield self.dataset[start : start + self.batch_size]
 
 
+class StopTraining(KeyboardInterrupt):
+    """Raised by :class:`StoppingRule`; skorch ends the training loop on it."""
+
+
 class GMNMNet(NeuralNet):
     """A skorch ``NeuralNet`` whose loss honours per-row sample weights.
 
     Batches are ``(X, y)`` or ``({'X': X, 'sample_weight': w}, y)``; the
     criterion must be built with ``reduction='none'``.
+
+    skorch ends training on any ``KeyboardInterrupt``, the one its
+    ``EarlyStopping`` raises included. After ``fit``, ``interrupted_`` tells
+    whether training ended on a user's interrupt rather than a stopping rule.
     """
+
+    interrupted_ = False
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt:
+            self.interrupted_ = not any(
+                isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                for _, cb in self.callbacks_
+            )
+            raise
 
     def infer(self, x, **fit_params):
         if isinstance(x, dict):
@@ -111,3 +141,153 @@ class HalfSquaredError(torch.nn.Module):
 
     def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
         return 0.5 * (prediction - target).square()
+
+
+class ValidationScore(Callback):
+    """Record ``'valid_score'`` in the history: a score on held-out tensors.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+        Validation inputs, on the training device.
+    score : callable
+        ``score(outputs)`` with the module's outputs as a float64 ndarray;
+        higher is better.
+    chunk_size : int, default=8192
+        Rows per forward pass.
+    """
+
+    def __init__(
+        self, X: Tensor, score: Callable[[np.ndarray], float], chunk_size: int = 8192
+    ):
+        self.X = X
+        self.score = score
+        self.chunk_size = chunk_size
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        training = module.training
+        module.eval()
+        with torch.no_grad():
+            out = torch.cat(
+                [
+                    module(self.X[start : start + self.chunk_size])
+                    for start in range(0, self.X.shape[0], self.chunk_size)
+                ]
+            )
+        module.train(training)
+        net.history.record("valid_score", float(self.score(out.double().cpu().numpy())))
+
+
+class StoppingRule(Callback):
+    """MLPRegressor's stopping rule, with the best weights kept.
+
+    Each epoch the monitored value counts as an improvement when it beats
+    the best value so far by at least ``tol``; training stops once more than
+    ``n_iter_no_change`` consecutive epochs brought none. With
+    ``adaptive=True`` (the ``'adaptive'`` learning rate, whose scheduler
+    divides the rate by 5), training stops only once the rate is at most
+    ``1e-6``. The stop is raised at the start of the next epoch, so that
+    every callback sees the last epoch end.
+
+    Parameters
+    ----------
+    monitor : {'train_loss', 'valid_score'}
+        History key to watch; the loss is minimised, the score maximised.
+    tol : float
+        Minimal improvement.
+    n_iter_no_change : int
+        Patience, in epochs.
+    adaptive : bool, default=False
+        Whether a learning-rate decrease replaces the stop until the rate is
+        at most ``1e-6``.
+    restore_best : bool, default=False
+        Whether the weights of the best epoch are loaded when training ends.
+    best : float or None, default=None
+        Best value of an earlier call (warm start), or None.
+    no_improvement_count : int, default=0
+        Count of an earlier call (warm start).
+    """
+
+    def __init__(
+        self,
+        monitor: str,
+        tol: float,
+        n_iter_no_change: int,
+        adaptive: bool = False,
+        restore_best: bool = False,
+        best: float | None = None,
+        no_improvement_count: int = 0,
+    ):
+        self.monitor = monitor
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.adaptive = adaptive
+        self.restore_best = restore_best
+        self.best = best
+        self.no_improvement_count = no_improvement_count
+
+    def initialize(self):
+        self.lower_is_better_ = self.monitor != "valid_score"
+        worst = np.inf if self.lower_is_better_ else -np.inf
+        self.best_ = worst if self.best is None else self.best
+        self.no_improvement_count_ = self.no_improvement_count
+        self.best_state_ = None
+        self.should_stop_ = False
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        if self.should_stop_:
+            raise StopTraining
+
+    def on_epoch_end(self, net, **kwargs):
+        value = net.history[-1, self.monitor]
+        if self.lower_is_better_:
+            improved, new_best = value <= self.best_ - self.tol, value < self.best_
+        else:
+            improved, new_best = value >= self.best_ + self.tol, value > self.best_
+        self.no_improvement_count_ = 0 if improved else self.no_improvement_count_ + 1
+        if new_best:
+            self.best_ = float(value)
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        if self.no_improvement_count_ > self.n_iter_no_change:
+            lr = max(group["lr"] for group in net.optimizer_.param_groups)
+            if self.adaptive and lr > 1e-6:
+                self.no_improvement_count_ = 0
+            else:
+                self.should_stop_ = True
+
+    def on_train_end(self, net, **kwargs):
+        if self.restore_best and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class EpochProgressBar(Callback):
+    """A tqdm bar over epochs, showing the last loss and validation score.
+
+    Parameters
+    ----------
+    total : int
+        Number of epochs at most.
+    desc : str, default=''
+        Label in front of the bar.
+    """
+
+    def __init__(self, total: int, desc: str = ""):
+        self.total = total
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        self.bar_ = tqdm(total=self.total, desc=self.desc, unit="epoch", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        postfix = {"loss": f"{row['train_loss']:.4g}"}
+        if "valid_score" in row:
+            postfix["valid_score"] = f"{row['valid_score']:.4g}"
+        self.bar_.set_postfix(postfix, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()

@@ -85,7 +85,8 @@ def place_centers(
     distinct = np.unique(X, axis=0)
     if distinct.shape[0] <= n_components:
         extra = n_components - distinct.shape[0]
-        spread = X.std(axis=0)
+        mean = np.average(X, axis=0, weights=sample_weight)
+        spread = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sample_weight))
         spread = np.where(spread > 0, spread, 1.0)
         copies = distinct[random_state.randint(distinct.shape[0], size=extra)]
         jitter = 0.1 * spread * random_state.standard_normal(copies.shape)
@@ -165,7 +166,9 @@ def fit_widths(
     """
     n, d = X.shape
     m = centers.shape[0]
-    w = np.ones(n) if sample_weight is None else sample_weight / sample_weight.mean()
+    # Weights count rows (a weight of 2 is a repeated row), which sets how far
+    # each cluster's covariance is shrunk towards the pooled one.
+    w = np.ones(n) if sample_weight is None else sample_weight
     labels = _nearest(X, centers)
     Z = X - centers[labels]
     counts = np.bincount(labels, weights=w, minlength=m)

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseGMNM
+from ._base import BaseGMNM, _weighted_mean_and_scale
 from ._docstrings import fill_doc
 from ._engine import HalfSquaredError
 
@@ -59,10 +60,16 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         init: str = "kmeans",
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
+        learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
+        power_t: float = 0.5,
         max_iter: int = 200,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        warm_start: bool = False,
+        callbacks: list | None = None,
         random_state: Any = None,
         verbose: int = 0,
         device: str = "auto",
@@ -76,10 +83,16 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             init=init,
             alpha=alpha,
             batch_size=batch_size,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            power_t=power_t,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            callbacks=callbacks,
             random_state=random_state,
             verbose=verbose,
             device=device,
@@ -91,19 +104,43 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
     def _criterion(self) -> torch.nn.Module:
         return HalfSquaredError()
 
-    def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        y = np.asarray(y, dtype=np.float64)
+    def _fit_target_encoding(
+        self, y: np.ndarray, sample_weight: np.ndarray | None
+    ) -> None:
         self._y_ndim = y.ndim
-        Y = y.reshape(y.shape[0], -1)
+        Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
         self.n_outputs_ = Y.shape[1]
-        self._y_mean = Y.mean(axis=0)
-        scale = Y.std(axis=0)
-        self._y_scale = np.where(scale > 0, scale, 1.0)
+        self._y_mean, self._y_scale = _weighted_mean_and_scale(Y, sample_weight)
+
+    def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        if Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} output(s), but {type(self).__name__} was "
+                f"fitted with {self.n_outputs_}."
+            )
         Ys = (Y - self._y_mean) / self._y_scale
         return Ys, Ys
 
+    def _validation_score(
+        self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
+    ) -> float:
+        # R^2 is unchanged by the per-output standardisation of the targets.
+        return float(r2_score(targets, outputs, sample_weight=sample_weight))
+
+    def _validate_fit_data(self, X: Any, y: Any, reset: bool):
+        return validate_data(
+            self,
+            X,
+            y,
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=True,
+            reset=reset,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any) -> "GMNMRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GMNMRegressor:
         """Fit the model to data ``X`` and targets ``y``.
 
         Parameters
@@ -112,22 +149,47 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights, used in the initialisation and in the
+            loss; rows of weight 0 have no influence. None means all ones.
 
         Returns
         -------
         self : GMNMRegressor
             The fitted estimator.
         """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=True,
-            reset=True,
+        X, y = self._validate_fit_data(X, y, reset=not self._continues(False))
+        return self._fit(X, y, self._check_sample_weight(sample_weight, X))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None
+    ) -> GMNMRegressor:
+        """Train for one epoch on ``X`` and ``y``, continuing from earlier calls.
+
+        The first call (on an unfitted estimator) learns the standardisation
+        and initialises the model from this chunk; later calls continue with
+        the same optimiser state. ``max_iter`` and early stopping do not
+        apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights. None means all ones.
+
+        Returns
+        -------
+        self : GMNMRegressor
+            The estimator.
+        """
+        X, y = self._validate_fit_data(X, y, reset=not hasattr(self, "module_"))
+        return self._fit(
+            X, y, self._check_sample_weight(sample_weight, X), incremental=True
         )
-        return self._fit(X, y)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict targets for ``X``.
