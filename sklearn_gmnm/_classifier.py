@@ -31,9 +31,21 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
     trained end to end with Adam on the cross-entropy. Inputs are
     standardised internally.
 
+    Training stops early on the stopping rule (see ``tol``). Interrupting
+    ``fit`` (Ctrl-C, ``KeyboardInterrupt``) ends training after a warning and
+    leaves a usable model with the weights reached so far (the best ones with
+    ``early_stopping``).
+
     Parameters
     ----------
 {shared_parameters}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{{label: weight}}`` (missing labels weigh 1), ``'balanced'``
+        (``n_samples / (n_classes * np.bincount(y))``, weighted counts), or
+        None for equal weights. ``'balanced'`` is not supported by
+        ``partial_fit``.
 
     Attributes
     ----------
@@ -76,12 +88,12 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         warm_start: bool = False,
-        class_weight: dict | str | None = None,
         callbacks: list | None = None,
         random_state: Any = None,
         verbose: int = 0,
         device: str = "auto",
         n_jobs: int | None = None,
+        class_weight: dict | str | None = None,
     ) -> None:
         super().__init__(
             n_components,

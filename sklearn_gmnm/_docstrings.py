@@ -31,25 +31,74 @@ SHARED_PARAMETERS = """\
     batch_size : int or 'auto', default='auto'
         Rows per mini-batch. ``'auto'`` means ``min(256, n_samples)``.
 
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule of the Adam optimiser, named as in
+        :class:`~sklearn.neural_network.MLPRegressor`:
+
+        - ``'constant'``: ``learning_rate_init`` throughout;
+        - ``'invscaling'``: ``learning_rate_init / t ** power_t`` at epoch
+          ``t`` (counted over ``warm_start`` fits and ``partial_fit`` calls);
+        - ``'adaptive'``: divided by 5 each time ``n_iter_no_change``
+          consecutive epochs fail to improve the monitored value (training
+          loss, or validation score with ``early_stopping``) by ``tol``;
+          training then stops only once the rate is at most ``1e-6``. It has
+          no effect in ``partial_fit``.
+
+        For any other schedule pass a skorch ``LRScheduler`` in ``callbacks``.
+
     learning_rate_init : float, default=1e-3
-        Step size of the Adam optimiser.
+        Initial step size of the Adam optimiser.
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
 
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs of one ``fit``. When training ends on it
+        rather than on the stopping rule, a ``ConvergenceWarning`` is issued.
 
     tol : float, default=1e-4
-        Training stops when the training loss has not improved by at least
-        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        Training stops when the training loss (or, with ``early_stopping``,
+        the validation score) has not improved by at least ``tol`` for more
+        than ``n_iter_no_change`` consecutive epochs.
 
     n_iter_no_change : int, default=10
-        Number of epochs without an improvement of ``tol`` before stopping.
+        Number of epochs without an improvement of ``tol`` tolerated before
+        stopping.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data
+        (stratified on the classes for the classifier, drawn with
+        ``random_state``) and stop when its score (R^2 for the regressor,
+        accuracy for the classifier, weighted by ``sample_weight``) stops
+        improving. The weights of the best-scoring epoch are restored. The
+        held-out rows take no part in the initialisation, and inside a
+        cross-validation only each training fold is split.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping; used only
+        when ``early_stopping=True``.
+
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted model (no new
+        initialisation; the input and target scaling of the first fit are
+        kept) and ``n_iter_`` and ``loss_curve_`` accumulate. When False,
+        each ``fit`` starts afresh.
+
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (instances or ``(name, callback)`` pairs, for
+        example ``LRScheduler``, ``Checkpoint`` or ``EpochScoring``) run by
+        the training engine, after the estimator's own. Each ``fit`` uses a
+        copy, so the given instances are left unchanged. A callback raising
+        ``KeyboardInterrupt`` stops training as an interrupt would.
 
     random_state : int, RandomState instance or None, default=None
         Seeds k-means, the weight initialisation and the shuffling. Pass an
         int for reproducible results across calls.
 
     verbose : int, default=0
-        Verbosity; 0 is silent.
+        Progress report: 0 is silent; 1 shows a progress bar over the epochs
+        with the current training loss and validation score; 2 (or more)
+        prints one line per epoch.
 
     device : str, default='auto'
         Torch device to train on: ``'auto'`` (CUDA when available, else CPU),
@@ -80,10 +129,21 @@ SHARED_ATTRIBUTES = """\
         feature names that are all strings.
 
     loss_curve_ : list of float
-        Training loss at the end of each epoch.
+        Training loss (weighted mean, penalty excluded) of each epoch.
+
+    validation_scores_ : list of float or None
+        Validation score of each epoch with ``early_stopping``; else None.
+
+    best_validation_score_ : float or None
+        Best validation score, whose weights the model holds, with
+        ``early_stopping``; else None.
+
+    best_loss_ : float or None
+        Lowest training loss reached without ``early_stopping``; else None.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run, over all ``warm_start`` fits and
+        ``partial_fit`` calls since the model was initialised.
 
     device_ : torch.device
         Device the model was trained on.

@@ -24,6 +24,11 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
     ridge fit, then trained end to end with Adam on the squared error. Inputs
     and targets are standardised internally.
 
+    Training stops early on the stopping rule (see ``tol``). Interrupting
+    ``fit`` (Ctrl-C, ``KeyboardInterrupt``) ends training after a warning and
+    leaves a usable model with the weights reached so far (the best ones with
+    ``early_stopping``).
+
     Parameters
     ----------
 {shared_parameters}

@@ -18,6 +18,24 @@ def _estimators():
             yield cls(n_components=16, max_iter=20, random_state=0, **settings)
 
 
-@parametrize_with_checks(list(_estimators()))
+def _expected_failed_checks(estimator):
+    # As for scikit-learn's MLP and SGD estimators: integer weights are not
+    # bit-for-bit equivalent to repeated rows. Adam's first steps move
+    # parameters with near-zero gradients by about the learning rate in the
+    # direction of round-off, and the rank-truncated widths pick eigenvectors
+    # of degenerate eigenvalues by round-off. tests/test_training_controls.py
+    # checks that zero weights are exactly removal and integer weights close
+    # to repetition.
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "mini-batch Adam training is equivalent to repetition only up to "
+            "round-off amplified by the optimiser"
+        )
+    }
+
+
+@parametrize_with_checks(
+    list(_estimators()), expected_failed_checks=_expected_failed_checks
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
