@@ -124,7 +124,7 @@ SHARED_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``. Defined only when ``X`` has
         feature names that are all strings.
 
@@ -152,7 +152,7 @@ SHARED_ATTRIBUTES = """\
         The trained torch module, on the CPU. It acts on standardised inputs
         ``(X - X.mean(0)) / X.std(0)`` of the training data.
 
-    centers_ : ndarray of shape (n_components, n_features_in_)
+    centers_ : ndarray of shape (n_components, `n_features_in_`)
         Component centers, in the units of ``X``.
 
     projections_ : ndarray
