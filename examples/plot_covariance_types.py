@@ -63,7 +63,9 @@ def ellipse(center, precision, n=100):
 xx, yy = np.meshgrid(np.linspace(-2.2, 2.2, 150), np.linspace(-2.2, 2.2, 150))
 grid = np.c_[xx.ravel(), yy.ravel()]
 kinds = ["full", "diag", "spherical", "tied"]
-fig, axes = plt.subplots(2, 4, figsize=(14, 7.5), sharex=True, sharey=True)
+fig, axes = plt.subplots(
+    2, 4, figsize=(14, 8), sharex=True, sharey=True, layout="constrained"
+)
 for row, learn in enumerate([True, False]):
     for col, kind in enumerate(kinds):
         model = GMNMRegressor(
@@ -86,5 +88,11 @@ for row, learn in enumerate([True, False]):
         ax.set_aspect("equal")
         ax.set_xlim(-2.2, 2.2)
         ax.set_ylim(-2.2, 2.2)
-fig.tight_layout()
 plt.show()
+
+# %%
+# A rank-2 ``'full'`` Gaussian can be very long in one direction: it then acts
+# like a ridge along that direction rather than a bump, which is how few
+# components cover a function that changes mostly across one axis. Learned
+# centers move towards the extremes of the function; fixed centers stay on
+# the k-means grid and leave all the work to the widths and weights.
