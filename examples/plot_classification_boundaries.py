@@ -11,9 +11,13 @@ Gaussians, so the boundaries are smooth curves drawn around those centers.
 """
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
 from sklearn.datasets import make_circles, make_classification, make_moons
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 
@@ -36,6 +40,10 @@ models = {
     ),
 }
 
+# The MLP may stop at its iteration limit on these small sets; that is fine.
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+points = ListedColormap(["#d62728", "#1f77b4"])
+
 fig, axes = plt.subplots(len(datasets), len(models), figsize=(9, 12))
 for row, (data_name, (X, y)) in enumerate(datasets.items()):
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
@@ -49,11 +57,11 @@ for row, (data_name, (X, y)) in enumerate(datasets.items()):
         ax = axes[row, col]
         model = make().fit(X_train, y_train)
         proba = model.predict_proba(grid)[:, 1].reshape(xx.shape)
-        ax.contourf(xx, yy, proba, levels=20, cmap="RdBu", alpha=0.8)
+        ax.contourf(xx, yy, proba, levels=20, cmap="RdBu", alpha=0.6)
         ax.contour(xx, yy, proba, levels=[0.5], colors="k", linewidths=1)
-        ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="RdBu",
+        ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap=points,
                    edgecolors="k", s=18)
-        ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap="RdBu",
+        ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap=points,
                    edgecolors="k", s=18, alpha=0.5)
         if isinstance(model, GMNMClassifier):
             ax.scatter(model.centers_[:, 0], model.centers_[:, 1], marker="X",
