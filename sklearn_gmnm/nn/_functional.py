@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 __all__ = [
     "gaussian_full",
@@ -28,11 +29,50 @@ def _squared_distance(x_sq: Tensor, cross: Tensor, c_sq: Tensor) -> Tensor:
     return (x_sq.unsqueeze(-1) - 2.0 * cross + c_sq).clamp_min(0.0)
 
 
+class _ProjectedGaussian(torch.autograd.Function):
+    """``g = exp(-0.5 * sum_r (x @ W^T - c)^2)`` with a hand-written backward.
+
+    ``W`` of shape ``(m * r, d)`` stacks the projections and ``c`` of shape
+    ``(m * r,)`` holds their offsets ``A_i mu_i``. Autograd would keep the
+    squared projections and run one elementwise pass per operation; here the
+    forward saves only the projections ``y`` and the activations ``g``, and
+    the backward uses ``dg / dy = -g * y`` directly.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, stacked: Tensor, offset: Tensor, r: int) -> Tensor:
+        n = x.shape[0]
+        y = torch.addmm(offset, x, stacked.t(), beta=-1)  # (n, m * r)
+        q = torch.linalg.vector_norm(y.view(n, -1, r), dim=-1)
+        g = q.square_().mul_(-0.5).exp_()
+        ctx.save_for_backward(x, stacked, y, g)
+        ctx.r = r
+        return g
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_g: Tensor):
+        x, stacked, y, g = ctx.saved_tensors
+        n, r = x.shape[0], ctx.r
+        scale = (grad_g * g).neg_().unsqueeze(-1)  # (n, m, 1)
+        grad_y = (y.view(n, -1, r) * scale).view(n, -1)
+        grad_x = grad_stacked = grad_offset = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_y @ stacked
+        if ctx.needs_input_grad[1]:
+            grad_stacked = grad_y.t() @ x
+        if ctx.needs_input_grad[2]:
+            grad_offset = grad_y.sum(0).neg_()
+        return grad_x, grad_stacked, grad_offset, None
+
+
 def gaussian_full(x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
     """Activations for per-component projections ``A_i`` of shape ``(r, d)``.
 
     ``A_i (x - mu_i) = A_i x - A_i mu_i``: all ``A_i`` are stacked into one
-    ``(m * r, d)`` matrix, so the projection is a single matrix product.
+    ``(m * r, d)`` matrix, so the projection is a single matrix product; the
+    squaring, the sum over ``r`` and the exponential are fused into one
+    autograd node (:class:`_ProjectedGaussian`).
 
     Parameters
     ----------
@@ -51,9 +91,7 @@ def gaussian_full(x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
     m, r, d = projections.shape
     stacked = projections.reshape(m * r, d)
     offset = torch.einsum("mrd,md->mr", projections, centers).reshape(m * r)
-    y = torch.addmm(-offset, x, stacked.t())  # (n, m * r)
-    q = y.view(x.shape[0], m, r).square().sum(-1)
-    return torch.exp(-0.5 * q)
+    return _ProjectedGaussian.apply(x, stacked, offset, r)
 
 
 def gaussian_diag(x: Tensor, centers: Tensor, scales: Tensor) -> Tensor:
