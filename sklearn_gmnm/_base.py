@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -24,29 +24,37 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from skorch.callbacks import LRScheduler
 
-from ._device import predict_device, release_cuda_memory, resolve_device
+from ._device import (
+    explain_cuda_oom,
+    predict_device,
+    release_cuda_memory,
+    resolve_device,
+)
 from ._engine import (
     EpochProgressBar,
     GMNMNet,
+    NonFiniteGuard,
     StoppingRule,
     TensorBatches,
     TensorData,
     ValidationScore,
 )
 from ._parallel import limit_threads
+from ._validation import DeviceName, IntInterval, validate_X
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
 
 #: Number of float32 intermediates (rows x components x rank) one predict
 #: chunk may hold.
 _PREDICT_BUDGET = 1 << 23
+
+#: Standardised inputs are clipped to this many standard deviations, so that
+#: a finite but extreme input (1e300, say) cannot overflow float32 into
+#: ``inf - inf = nan``; every Gaussian is zero that far from the data anyway.
+_MAX_STANDARD_SCORE = 1e6
 
 
 def auto_batch_size(n_samples: int) -> int:
@@ -74,36 +82,55 @@ def _cpu_copy(state: Any) -> Any:
     return copy.deepcopy(state)
 
 
+def _tensors_to_arrays(state: Any) -> Any:
+    """Copy of a (nested) state dict with every tensor as a numpy array."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().numpy().copy()
+    if isinstance(state, dict):
+        return {key: _tensors_to_arrays(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_tensors_to_arrays(value) for value in state)
+    return state
+
+
+def _arrays_to_tensors(state: Any) -> Any:
+    """Inverse of :func:`_tensors_to_arrays` (torch state holds no arrays)."""
+    if isinstance(state, np.ndarray):
+        return torch.from_numpy(np.array(state))
+    if isinstance(state, dict):
+        return {key: _arrays_to_tensors(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_arrays_to_tensors(value) for value in state)
+    return state
+
+
 class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     """Base class of the GMNM estimators; not for direct use."""
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [IntInterval(1, None, closed="left")],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
-        "rank": [Interval(Integral, 1, None, closed="left"), None],
+        "rank": [IntInterval(1, None, closed="left"), None],
         "learn_centers": ["boolean"],
         "init": [StrOptions({"kmeans", "random"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [
-            StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        "alpha": [Interval(Real, 0, np.inf, closed="left")],
+        "batch_size": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, np.inf, closed="neither")],
+        "power_t": [Interval(Real, 0, np.inf, closed="left")],
+        "max_iter": [IntInterval(1, None, closed="left")],
+        "tol": [Interval(Real, 0, np.inf, closed="left")],
+        "n_iter_no_change": [IntInterval(1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        "device": [DeviceName()],
         "n_jobs": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
+            IntInterval(None, -1, closed="right"),
+            IntInterval(1, None, closed="left"),
             None,
         ],
     }
@@ -184,16 +211,18 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     _stratify_split = False
 
     # -- fitting ----------------------------------------------------------
-    def _validate_X(self, X: Any, reset: bool) -> np.ndarray:
-        return validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
-
     def _continues(self, incremental: bool) -> bool:
         """Whether this fit continues from the fitted module."""
         return (incremental or self.warm_start) and hasattr(self, "module_")
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
-        """Centre and scale in float64, before any cast to float32."""
-        return (X.astype(np.float64, copy=False) - self._x_mean) / self._x_scale
+        """Centre and scale in float64, before any cast to float32.
+
+        Scores beyond ``_MAX_STANDARD_SCORE`` standard deviations are clipped,
+        so that the float32 computation stays finite for any finite input.
+        """
+        Xs = (X.astype(np.float64, copy=False) - self._x_mean) / self._x_scale
+        return np.clip(Xs, -_MAX_STANDARD_SCORE, _MAX_STANDARD_SCORE, out=Xs)
 
     def _check_sample_weight(
         self, sample_weight: Any, X: np.ndarray
@@ -287,7 +316,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         seed = int(rng.randint(np.iinfo(np.int32).max))
         max_epochs = 1 if incremental else self.max_iter
 
-        callbacks: list = []
+        callbacks: list = [("gmnm_non_finite_guard", NonFiniteGuard())]
         if X_val is not None:
             val_targets, _ = self._encode_targets(y_val)
 
@@ -343,14 +372,15 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         net.initialize()
         if incremental and self._optimizer_state is not None:
             net.optimizer_.load_state_dict(self._optimizer_state)
-        data = TensorData(
-            torch.as_tensor(Xs, dtype=torch.float32).to(device),
-            torch.as_tensor(targets, dtype=self._target_dtype).to(device),
-            None
-            if sample_weight is None
-            else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
-        )
-        net.partial_fit(data, None)
+        with explain_cuda_oom("fit"):
+            data = TensorData(
+                torch.as_tensor(Xs, dtype=torch.float32).to(device),
+                torch.as_tensor(targets, dtype=self._target_dtype).to(device),
+                None
+                if sample_weight is None
+                else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
+            )
+            net.partial_fit(data, None)
         del data
 
         epochs = [row for row in net.history if "train_loss" in row]
@@ -473,6 +503,12 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self.intercept_ = module.bias.double().numpy().copy()
 
     # -- prediction -------------------------------------------------------
+    def _predict_chunk_rows(self) -> int:
+        """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates."""
+        module = self.module_
+        rank = module.rank if module.covariance_type == "full" else 1
+        return max(1, _PREDICT_BUDGET // (module.n_components * rank))
+
     def _forward(self, X: Any) -> np.ndarray:
         """Raw module outputs, float64, computed in bounded-memory chunks.
 
@@ -480,9 +516,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         CPU; ``module_`` itself stays on the CPU.
         """
         check_is_fitted(self, "module_")
-        X = self._validate_X(X, reset=False)
+        X = validate_X(self, X, reset=False)
         device = predict_device(self.device_)
-        with limit_threads(self.n_jobs):
+        with limit_threads(self.n_jobs), explain_cuda_oom("predict"):
             if device.type != "cuda":
                 return self._forward_on(self.module_, device, X)
             try:
@@ -494,8 +530,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _forward_on(
         self, module: GMNM, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
-        rank = module.rank if module.covariance_type == "full" else 1
-        chunk = max(1, _PREDICT_BUDGET // (module.n_components * rank))
+        chunk = self._predict_chunk_rows()
         out = np.empty((X.shape[0], module.out_features), dtype=np.float64)
         dtype = module.weight.dtype
         with torch.no_grad():
@@ -504,3 +539,48 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 xb = torch.as_tensor(self._standardize(X[start:stop]), dtype=dtype)
                 out[start:stop] = module(xb.to(device)).double().cpu().numpy()
         return out
+
+    # -- persistence ------------------------------------------------------
+    def __getstate__(self) -> dict:
+        """Fitted state as numpy arrays and plain values, free of torch objects.
+
+        The module is stored as its constructor arguments and its parameters,
+        the optimiser state (kept for ``partial_fit``/``warm_start``) with its
+        tensors as arrays, and ``device_`` as a string: a pickle made on a GPU
+        machine loads on a CPU-only one, and :mod:`skops.io` can save the
+        estimator without trusting any torch type.
+        """
+        state = dict(super().__getstate__())
+        module = state.get("module_")
+        if isinstance(module, GMNM):
+            state["module_"] = {
+                "config": {
+                    "in_features": module.in_features,
+                    "out_features": module.out_features,
+                    "n_components": module.n_components,
+                    "covariance_type": module.covariance_type,
+                    "rank": module.rank,
+                    "learn_centers": module.learn_centers,
+                    "bias": module.bias is not None,
+                },
+                "parameters": _tensors_to_arrays(module.state_dict()),
+            }
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _tensors_to_arrays(state["_optimizer_state"])
+        if isinstance(state.get("device_"), torch.device):
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        module = state.get("module_")
+        if isinstance(module, dict):
+            params = _arrays_to_tensors(module["parameters"])
+            rebuilt = GMNM(**module["config"], dtype=params["weight"].dtype)
+            rebuilt.load_state_dict(params)
+            state["module_"] = rebuilt.eval()
+        if state.get("_optimizer_state") is not None:
+            state["_optimizer_state"] = _arrays_to_tensors(state["_optimizer_state"])
+        if isinstance(state.get("device_"), str):
+            state["device_"] = torch.device(state["device_"])
+        super().__setstate__(state)

@@ -11,14 +11,11 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-)
-from sklearn.utils.validation import validate_data
+from sklearn.utils.multiclass import _check_partial_fit_first_call
 
 from ._base import BaseGMNM
 from ._docstrings import fill_doc
+from ._validation import validate_X_y_classification
 
 
 @fill_doc
@@ -202,10 +199,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             The fitted estimator.
         """
         continues = self._continues(False)
-        X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), reset=not continues
-        )
-        check_classification_targets(y)
+        X, y = validate_X_y_classification(self, X, y, reset=not continues)
         sample_weight = self._check_sample_weight(sample_weight, X)
         classes = np.unique(y)
         if continues:
@@ -257,8 +251,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         first = not hasattr(self, "module_")
         if first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), reset=first)
-        check_classification_targets(y)
+        X, y = validate_X_y_classification(self, X, y, reset=first)
         if first:
             self.classes_ = None
         _check_partial_fit_first_call(self, classes)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -38,7 +40,7 @@ def resolve_device(device: str) -> torch.device:
         If the string is not a device name, or names a CUDA device this
         machine does not have.
     """
-    if not isinstance(device, str) or not _DEVICE_PATTERN.match(device):
+    if not isinstance(device, str) or not DEVICE_PATTERN.fullmatch(device):
         raise ValueError(
             "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', "
             f"got {device!r}."
@@ -101,3 +103,37 @@ def release_cuda_memory(device: torch.device) -> None:
         gc.collect()  # tensors held only by reference cycles
         with torch.cuda.device(device):
             torch.cuda.empty_cache()
+
+
+@contextmanager
+def explain_cuda_oom(stage: str) -> Iterator[None]:
+    """Re-raise a CUDA out-of-memory error with the setting to lower.
+
+    Parameters
+    ----------
+    stage : {'fit', 'predict'}
+        What ran out of memory; picks the advice.
+
+    Raises
+    ------
+    torch.cuda.OutOfMemoryError
+        The same error type, with a message naming what to change.
+    """
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as err:
+        if stage == "fit":
+            advice = (
+                "lower batch_size, n_components or rank, or train with "
+                "device='cpu' (the whole training set is moved to the device)"
+            )
+        else:
+            advice = (
+                "free GPU memory or predict on smaller slices of X; to predict "
+                "on the CPU instead, set the estimator's device_ to "
+                "torch.device('cpu')"
+            )
+        raise torch.cuda.OutOfMemoryError(
+            f"CUDA ran out of memory during {stage}: {advice}. "
+            f"Original error: {err}"
+        ) from err

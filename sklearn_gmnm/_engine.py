@@ -10,12 +10,16 @@ a validation score, MLP's stopping rule and an epoch progress bar.
 from __future__ import annotations
 
 import copy
+import math
+import warnings
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import unpack_data
 from torch import Tensor
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
@@ -134,6 +138,84 @@ class GMNMNet(NeuralNet):
             w = X["sample_weight"]
             return (loss * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
         return loss.mean()
+
+
+class NonFiniteGuard(Callback):
+    """Keep training from leaving NaN or infinite weights behind.
+
+    A snapshot of the module and optimizer state is kept from the start of
+    training and refreshed after every epoch that ends with finite
+    parameters. When a training batch gives a non-finite loss, or an epoch
+    ends with non-finite parameters, the snapshot is restored and every
+    learning rate is multiplied by ``factor``; the batch's recorded loss is
+    replaced by the loss of the restored weights on that batch. After
+    ``max_recoveries`` restorations training stops with a ``ValueError``.
+
+    Parameters
+    ----------
+    factor : float, default=0.1
+        Multiplier applied to the learning rates at each recovery.
+    max_recoveries : int, default=10
+        Restorations allowed in one ``fit`` before giving up.
+    """
+
+    def __init__(self, factor: float = 0.1, max_recoveries: int = 10) -> None:
+        self.factor = factor
+        self.max_recoveries = max_recoveries
+
+    def _snapshot(self, net: NeuralNet) -> None:
+        self.module_state_ = {
+            k: v.detach().clone() for k, v in net.module_.state_dict().items()
+        }
+        self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
+
+    def _restore(self, net: NeuralNet, epoch: int, why: str) -> None:
+        self.n_recoveries_ += 1
+        if self.n_recoveries_ > self.max_recoveries:
+            raise ValueError(
+                f"Training diverged: {why} at epoch {epoch}, and still after "
+                f"{self.max_recoveries} restorations with the learning rate "
+                f"lowered {1 / self.factor:g}-fold each time. Lower "
+                "learning_rate_init, or check the data for extreme values."
+            )
+        lrs = [group["lr"] * self.factor for group in net.optimizer_.param_groups]
+        net.module_.load_state_dict(self.module_state_)
+        net.optimizer_.load_state_dict(self.optimizer_state_)
+        for group, lr in zip(net.optimizer_.param_groups, lrs, strict=True):
+            group["lr"] = lr
+        warnings.warn(
+            f"{why} at epoch {epoch}: restored the weights of the last finite "
+            f"epoch and lowered the learning rate to {lrs[0]:.3g}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+    def _parameters_finite(self, net: NeuralNet) -> bool:
+        params = [p.detach() for p in net.module_.parameters()]
+        return bool(torch.stack([torch.isfinite(p).all() for p in params]).all())
+
+    def on_train_begin(self, net: NeuralNet, X: Any = None, y: Any = None, **kwargs):
+        self.n_recoveries_ = 0
+        self._snapshot(net)
+
+    def on_batch_end(self, net: NeuralNet, batch: Any = None, training: bool = False,
+                     **kwargs):
+        if not training:
+            return
+        record = net.history[-1]["batches"][-1]
+        if math.isfinite(record["train_loss"]):
+            return
+        self._restore(net, len(net.history), "the training loss became non-finite")
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad():
+            y_pred = net.infer(Xi)
+            record["train_loss"] = net.get_loss(y_pred, yi, X=Xi).item()
+
+    def on_epoch_end(self, net: NeuralNet, **kwargs):
+        if self._parameters_finite(net):
+            self._snapshot(net)
+            return
+        self._restore(net, len(net.history), "the parameters became non-finite")
 
 
 class HalfSquaredError(torch.nn.Module):

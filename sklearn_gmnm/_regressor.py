@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.utils.validation import validate_data
 
 from ._base import BaseGMNM, _weighted_mean_and_scale
 from ._docstrings import fill_doc
 from ._engine import HalfSquaredError
+from ._validation import validate_X_y_regression
 
 
 @fill_doc
@@ -134,15 +134,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         return float(r2_score(targets, outputs, sample_weight=sample_weight))
 
     def _validate_fit_data(self, X: Any, y: Any, reset: bool):
-        return validate_data(
-            self,
-            X,
-            y,
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=True,
-            reset=reset,
-        )
+        return validate_X_y_regression(self, X, y, reset=reset)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GMNMRegressor:

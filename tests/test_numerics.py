@@ -1,0 +1,190 @@
+"""Numerical safety: unscaled data, divergent training, extreme inputs, memory."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import sklearn_gmnm._base as base
+from sklearn_gmnm import GMNMClassifier, GMNMRegressor
+from sklearn_gmnm._engine import HalfSquaredError
+from sklearn_gmnm.nn import GMNM
+
+rng = np.random.RandomState(0)
+X = rng.uniform(-2, 2, size=(300, 2))
+y = np.sin(2 * X[:, 0]) * np.cos(X[:, 1])
+labels = (y > 0).astype(int)
+SETTINGS = {"n_components": 16, "max_iter": 15, "random_state": 0}
+
+
+def _parameters_finite(est) -> bool:
+    return all(torch.isfinite(p).all() for p in est.module_.parameters())
+
+
+@pytest.fixture(scope="module")
+def reference_score():
+    return GMNMRegressor(**SETTINGS).fit(X, y).score(X, y)
+
+
+@pytest.mark.parametrize(
+    ("x_scale", "x_offset", "y_scale"),
+    [(1e9, 0.0, 1.0), (1e-9, 0.0, 1.0), (1.0, 1e9, 1.0), (1.0, 0.0, 1e9),
+     (1.0, 0.0, 1e-9), (1e9, 1e12, 1e-9), (1e-9, 1e-6, 1e9)],
+)
+def test_unscaled_data_trains_as_well_as_scaled(
+    reference_score, x_scale, x_offset, y_scale
+):
+    # Inputs and targets are standardised in float64 before the float32 cast,
+    # so any magnitude trains like unit-scale data, without StandardScaler.
+    Xu = X * x_scale + x_offset
+    yu = y * y_scale + 5 * y_scale
+    reg = GMNMRegressor(**SETTINGS).fit(Xu, yu)
+    assert reference_score > 0.8
+    assert reg.score(Xu, yu) == pytest.approx(reference_score, abs=1e-3)
+    assert _parameters_finite(reg)
+
+
+@pytest.mark.parametrize(("x_scale", "x_offset"), [(1e9, 1e12), (1e-9, 0.0)])
+def test_unscaled_features_classification(x_scale, x_offset):
+    reference = GMNMClassifier(**SETTINGS).fit(X, labels).predict_proba(X)
+    Xu = X * x_scale + x_offset
+    proba = GMNMClassifier(**SETTINGS).fit(Xu, labels).predict_proba(Xu)
+    np.testing.assert_allclose(proba, reference, atol=1e-3)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+@pytest.mark.parametrize("learning_rate_init", [1e3, 1e30])
+def test_huge_learning_rate_leaves_finite_weights(covariance_type, learning_rate_init):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg = GMNMRegressor(
+            n_components=8,
+            covariance_type=covariance_type,
+            learning_rate_init=learning_rate_init,
+            max_iter=5,
+            random_state=0,
+        ).fit(X, y)
+    assert _parameters_finite(reg)
+    assert np.isfinite(reg.loss_curve_).all()
+    assert np.isfinite(reg.predict(X)).all()
+
+
+class _NaNOnCalls(torch.nn.Module):
+    """Squared error that returns NaN on the given (0-based) calls."""
+
+    def __init__(self, bad_calls):
+        super().__init__()
+        self.bad_calls = set(bad_calls)
+        self.calls = 0
+
+    def forward(self, prediction, target):
+        loss = HalfSquaredError()(prediction, target)
+        if self.calls in self.bad_calls:
+            loss = loss * torch.nan
+        self.calls += 1
+        return loss
+
+
+class _FlakyRegressor(GMNMRegressor):
+    bad_calls = frozenset()
+
+    def _criterion(self):
+        return _NaNOnCalls(self.bad_calls)
+
+
+def test_non_finite_loss_restores_weights_and_lowers_the_step():
+    _FlakyRegressor.bad_calls = frozenset({3})
+    with pytest.warns(RuntimeWarning, match="non-finite.*lowered the learning rate"):
+        reg = _FlakyRegressor(batch_size=100, **SETTINGS).fit(X, y)
+    assert _parameters_finite(reg)
+    assert np.isfinite(reg.loss_curve_).all()
+    assert np.isfinite(reg.predict(X)).all()
+    assert reg.score(X, y) > 0.5
+
+
+def test_persistent_divergence_stops_with_a_clear_error():
+    _FlakyRegressor.bad_calls = frozenset(range(10_000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="Training diverged.*learning_rate_init"):
+            _FlakyRegressor(batch_size=100, **SETTINGS).fit(X, y)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_predict_is_finite_for_extreme_finite_inputs(covariance_type):
+    reg = GMNMRegressor(
+        n_components=8, covariance_type=covariance_type, max_iter=3, random_state=0
+    ).fit(X, y)
+    big = np.finfo(np.float64).max / 10
+    X_extreme = np.array(
+        [[big, 0.0], [-big, big], [1e30, -1e30], [1e-300, 0.0], [5e-324, 1e20]]
+    )
+    pred = reg.predict(X_extreme)
+    assert np.isfinite(pred).all()
+    # Far from the data every Gaussian is zero: the prediction is the bias.
+    far = reg.intercept_[0] * reg._y_scale[0] + reg._y_mean[0]
+    np.testing.assert_allclose(pred[:3], far, rtol=1e-5)
+    clf = GMNMClassifier(n_components=8, covariance_type=covariance_type,
+                         max_iter=3, random_state=0).fit(X, labels)
+    assert np.isfinite(clf.predict_proba(X_extreme)).all()
+
+
+def test_predict_works_in_bounded_chunks(monkeypatch):
+    reg = GMNMRegressor(n_components=8, max_iter=3, random_state=0).fit(X, y)
+    expected = reg.predict(X)
+    # A small budget forces many chunks; the rows each forward sees stay
+    # within the bound and the result does not change.
+    monkeypatch.setattr(base, "_PREDICT_BUDGET", 8 * 2 * 7)
+    assert reg._predict_chunk_rows() == 7
+    seen = []
+    forward = GMNM.forward
+
+    def spy(module, xb):
+        seen.append(xb.shape[0])
+        return forward(module, xb)
+
+    monkeypatch.setattr(GMNM, "forward", spy)
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6, atol=1e-7)
+    assert max(seen) == 7 and sum(seen) == X.shape[0]
+
+
+def test_predict_on_a_million_rows_uses_bounded_chunks(monkeypatch):
+    reg = GMNMRegressor(n_components=8, max_iter=2, random_state=0).fit(X, y)
+    chunk = reg._predict_chunk_rows()
+    module = reg.module_
+    assert chunk * module.n_components * module.rank <= base._PREDICT_BUDGET
+    # A million identical rows as a broadcast view: no million-row copy of X.
+    X_big = np.broadcast_to(X[:1], (1_000_000, 2))
+    seen = []
+    forward = GMNM.forward
+
+    def spy(module, xb):
+        seen.append(xb.shape[0])
+        return forward(module, xb)
+
+    monkeypatch.setattr(GMNM, "forward", spy)
+    pred = reg.predict(X_big)
+    assert pred.shape == (1_000_000,)
+    assert max(seen) <= chunk and sum(seen) == 1_000_000
+    np.testing.assert_allclose(pred, reg.predict(X[:1])[0], rtol=1e-6)
+
+
+def test_cuda_out_of_memory_in_fit_names_the_setting_to_lower(monkeypatch):
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(base.GMNMNet, "fit", oom)
+    with pytest.raises(torch.cuda.OutOfMemoryError, match="lower batch_size"):
+        GMNMRegressor(**SETTINGS).fit(X, y)
+
+
+def test_cuda_out_of_memory_in_predict_names_the_remedy(monkeypatch):
+    reg = GMNMRegressor(**SETTINGS).fit(X, y)
+
+    def oom(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+
+    monkeypatch.setattr(GMNM, "forward", oom)
+    with pytest.raises(torch.cuda.OutOfMemoryError, match="smaller slices of X"):
+        reg.predict(X)
