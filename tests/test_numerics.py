@@ -145,7 +145,7 @@ def test_predict_works_in_bounded_chunks(monkeypatch):
         return forward(module, xb)
 
     monkeypatch.setattr(GMNM, "forward", spy)
-    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-6)
     assert max(seen) == 7 and sum(seen) == X.shape[0]
 
 
@@ -174,7 +174,7 @@ def test_cuda_out_of_memory_in_fit_names_the_setting_to_lower(monkeypatch):
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
 
-    monkeypatch.setattr(base.GMNMNet, "fit", oom)
+    monkeypatch.setattr(base.GMNMNet, "partial_fit", oom)
     with pytest.raises(torch.cuda.OutOfMemoryError, match="lower batch_size"):
         GMNMRegressor(**SETTINGS).fit(X, y)
 
