@@ -406,7 +406,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 f"Training interrupted by user after {len(epochs)} epoch(s); "
                 "the model keeps the weights reached so far.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         elif (
             not incremental
@@ -416,9 +416,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             warnings.warn(
                 f"{type(self).__name__}: the maximum number of epochs "
                 f"(max_iter={self.max_iter}) was reached and the optimisation "
-                "has not converged yet. Increase max_iter, or set early_stopping.",
+                "has not converged yet; consider increasing max_iter.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return self
 
