@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N_FEATURES = 20
 
 
-def measure(rows: int, n_components: int, epochs: int) -> dict:
+def measure(rows: int, n_components: int, epochs: int, n_jobs: int | None) -> dict:
     import resource
     import time
 
@@ -60,6 +60,7 @@ def measure(rows: int, n_components: int, epochs: int) -> dict:
         n_iter_no_change=epochs,
         random_state=0,
         device="cpu",
+        n_jobs=n_jobs,
     )
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -71,6 +72,7 @@ def measure(rows: int, n_components: int, epochs: int) -> dict:
         "rows": rows,
         "n_components": n_components,
         "epochs": epochs,
+        "n_jobs": n_jobs,
         "fit_s": fit_s,
         "epoch_s": statistics.median(durations),
         "data_mib": X.nbytes / 2**20,
@@ -89,10 +91,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rows", type=int, nargs="+", default=[40_000, 400_000])
     parser.add_argument("--components", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--n-jobs", type=int, default=None, help="estimator n_jobs (torch threads)"
+    )
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(*args.child)))
+        rows, n_components, epochs, n_jobs = args.child
+        n_jobs = None if n_jobs == "None" else int(n_jobs)
+        print(json.dumps(measure(int(rows), int(n_components), int(epochs), n_jobs)))
         return
 
     results: dict[tuple[int, int], list[dict]] = {}
@@ -101,7 +108,7 @@ def main() -> None:
             for rows in args.rows:
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(rows),
-                     str(n_components), str(args.epochs)],
+                     str(n_components), str(args.epochs), str(args.n_jobs)],
                     capture_output=True, text=True, check=True, env=_child_env(),
                 ).stdout
                 r = json.loads(out.strip().splitlines()[-1])
@@ -110,8 +117,8 @@ def main() -> None:
                       f"  epoch {r['epoch_s']:6.2f} s  data {r['data_mib']:6.1f} MiB"
                       f"  fit peak +{r['fit_peak_mib']:7.1f} MiB", flush=True)
 
-    print(f"\n{N_FEATURES} features, {args.epochs} epochs, medians of "
-          f"{args.repeats} runs")
+    print(f"\n{N_FEATURES} features, {args.epochs} epochs, n_jobs={args.n_jobs}, "
+          f"medians of {args.repeats} runs")
     print("| rows | K | fit s | epoch s | data MiB | fit peak +MiB |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     med = {}
