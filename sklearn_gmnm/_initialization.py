@@ -207,14 +207,13 @@ def fit_widths(
     return _top_whitening(cov, rank).numpy()
 
 
-def activations(X: np.ndarray, centers: np.ndarray, projections: np.ndarray,
-                covariance_type: str) -> np.ndarray:
+def activations(
+    X: np.ndarray, centers: np.ndarray, projections: np.ndarray, covariance_type: str
+) -> np.ndarray:
     """Gaussian activations in float64, with the layer's own kernels."""
     kernel = getattr(F, f"gaussian_{covariance_type}")
     with torch.no_grad():
-        g = kernel(
-            torch.from_numpy(X), torch.from_numpy(centers), torch.from_numpy(projections)
-        )
+        g = kernel(*(torch.from_numpy(a) for a in (X, centers, projections)))
     return g.numpy()
 
 

@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks over both estimators and every covariance type."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor

@@ -135,24 +135,43 @@ def test_random_init_trains():
     assert reg.score(X_reg, y_reg) > 0.5
 
 
-def test_clone_keeps_every_parameter():
-    est = GMNMClassifier(
-        n_components=7,
-        covariance_type="tied",
-        rank=2,
-        learn_centers=False,
-        init="random",
-        alpha=0.1,
-        batch_size=32,
-        learning_rate_init=0.01,
-        max_iter=3,
-        tol=0.5,
-        n_iter_no_change=2,
-        random_state=3,
-        verbose=0,
-        device="cpu",
-    )
-    assert clone(est).get_params() == est.get_params()
+# A non-default value for every parameter of either estimator.
+_NON_DEFAULTS = {
+    "n_components": 7,
+    "covariance_type": "tied",
+    "rank": 2,
+    "learn_centers": False,
+    "init": "random",
+    "alpha": 0.1,
+    "batch_size": 32,
+    "learning_rate": "adaptive",
+    "learning_rate_init": 0.01,
+    "power_t": 0.25,
+    "max_iter": 3,
+    "tol": 0.5,
+    "n_iter_no_change": 2,
+    "early_stopping": True,
+    "validation_fraction": 0.2,
+    "warm_start": True,
+    "callbacks": [],
+    "class_weight": "balanced",
+    "n_jobs": 1,
+    "random_state": 3,
+    "verbose": 2,
+    "device": "cpu",
+}
+
+
+@pytest.mark.parametrize("cls", [GMNMRegressor, GMNMClassifier])
+def test_clone_keeps_every_parameter(cls):
+    names = cls().get_params()
+    missing = set(names) - set(_NON_DEFAULTS)
+    assert not missing, f"add a non-default value for {sorted(missing)}"
+    est = cls(**{name: _NON_DEFAULTS[name] for name in names})
+    cloned = clone(est).get_params()
+    for name in names:
+        assert cloned[name] == est.get_params()[name]
+        assert cloned[name] != cls().get_params()[name] or name == "callbacks"
 
 
 def test_device_cpu_and_unknown_device():

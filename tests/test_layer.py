@@ -54,7 +54,8 @@ def test_gradcheck(covariance_type, learn_centers):
     assert any(p is layer.centers for p in params) == learn_centers
 
     def func(x, *values):
-        state = dict(zip([n for n, p in layer.named_parameters() if p.requires_grad], values))
+        names = [n for n, p in layer.named_parameters() if p.requires_grad]
+        state = dict(zip(names, values, strict=True))
         return torch.func.functional_call(layer, state, (x,))
 
     assert torch.autograd.gradcheck(func, (x, *params))
@@ -146,7 +147,9 @@ def test_init_from_data_places_centers_at_kmeans_centers(covariance_type):
     X = np.vstack([rng.normal(loc, 0.3, size=(50, 2)) for loc in (-4, 0, 4)])
     layer = GMNM(2, 1, n_components=3, covariance_type=covariance_type)
     layer.init_from_data(X, random_state=0)
-    reference = KMeans(3, n_init=1, max_iter=100, random_state=np.random.RandomState(0).randint(np.iinfo(np.int32).max)).fit(X)
+    # The layer seeds k-means with the first draw of its random state.
+    seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
+    reference = KMeans(3, n_init=1, max_iter=100, random_state=seed).fit(X)
     got = np.sort(layer.centers.detach().numpy(), axis=0)
     expected = np.sort(reference.cluster_centers_, axis=0)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)

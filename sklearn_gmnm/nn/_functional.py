@@ -147,7 +147,7 @@ def gaussian_spherical(x: Tensor, centers: Tensor, scales: Tensor) -> Tensor:
 
 
 def gaussian_tied(x: Tensor, centers: Tensor, projection: Tensor) -> Tensor:
-    """Activations for one projection ``A`` of shape ``(r, d)`` shared by all components.
+    """Activations for one projection ``A`` of shape ``(r, d)`` shared by all.
 
     The squared distance is taken in the projected space ``A x``: an RBF
     network in a learned metric.

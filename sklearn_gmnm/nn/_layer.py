@@ -204,12 +204,20 @@ class GMNM(nn.Module):
         ridge_alpha: float = 1e-3,
         max_samples: int = 20_000,
         random_state: Any = None,
-    ) -> "GMNM":
+    ) -> GMNM:
         """Initialise centers, widths and (optionally) mixing weights from data.
 
         Centers come from k-means (or random rows), widths from each
         cluster's spread, and, when ``y`` is given, mixing weights and bias
         from a ridge least-squares fit of ``y`` on the activations.
+
+        The widths fit the spread of ``X`` as it is now: call it on inputs
+        that keep their distribution during training (raw or normalised
+        features). Inside a network whose earlier layers are still to be
+        trained, those features move and the Gaussians can end up far from
+        them; there, prefer the data-free start of :meth:`reset_parameters`
+        on normalised inputs (for example after a :class:`torch.nn.LayerNorm`),
+        or initialise from the trained features.
 
         Parameters
         ----------
