@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABCMeta, abstractmethod
+from contextlib import nullcontext
 from numbers import Real
 from typing import Any
 
@@ -58,8 +59,28 @@ _MAX_STANDARD_SCORE = 1e6
 
 
 def auto_batch_size(n_samples: int) -> int:
-    """Batch size used for ``batch_size='auto'``: ``min(256, n_samples)``."""
-    return min(256, n_samples)
+    """Batch size used for ``batch_size='auto'``.
+
+    256 rows up to 16384 samples, then ``n_samples // 64`` (at most 2048), so
+    an epoch has at least 64 steps and large data sets do not pay the fixed
+    cost of a step for every 256 rows.
+    """
+    return min(n_samples, max(256, min(2048, n_samples // 64)))
+
+
+def auto_n_components(n_samples: int) -> int:
+    """Components used for ``n_components='auto'``: ``n_samples // 20`` in [8, 64].
+
+    About twenty rows per Gaussian keeps small data sets from over-fitting
+    (each component has ``rank x n_features`` projection parameters).
+    """
+    return min(64, max(8, n_samples // 20))
+
+
+#: Below this many multiply-adds in a training step's projection, one CPU
+#: thread is faster than several: thread wake-up and synchronisation cost more
+#: than the work they share.
+_SINGLE_THREAD_STEP_MACS = 1 << 22
 
 
 def _weighted_mean_and_scale(
@@ -108,7 +129,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     """Base class of the GMNM estimators; not for direct use."""
 
     _parameter_constraints: dict = {
-        "n_components": [IntInterval(1, None, closed="left")],
+        "n_components": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "rank": [IntInterval(1, None, closed="left"), None],
         "learn_centers": ["boolean"],
@@ -355,6 +376,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             module=self.module_,
             criterion=self._criterion(),
             optimizer=torch.optim.Adam,
+            # One fused kernel for all parameters instead of a loop of small
+            # elementwise operations per parameter (CPU and CUDA).
+            optimizer__fused=True,
             optimizer__param_groups=[
                 ("weight", {"weight_decay": self.alpha / (batch_size * mean_weight)})
             ],
@@ -372,6 +396,14 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         net.initialize()
         if incremental and self._optimizer_state is not None:
             net.optimizer_.load_state_dict(self._optimizer_state)
+        module = self.module_
+        rank = module.rank if module.covariance_type in ("full", "tied") else 1
+        step_macs = batch_size * module.in_features * module.n_components * rank
+        few_threads = (
+            self.n_jobs is None
+            and device.type == "cpu"
+            and step_macs < _SINGLE_THREAD_STEP_MACS
+        )
         with explain_cuda_oom("fit"):
             data = TensorData(
                 torch.as_tensor(Xs, dtype=torch.float32).to(device),
@@ -380,7 +412,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 if sample_weight is None
                 else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
             )
-            net.partial_fit(data, None)
+            with limit_threads(1) if few_threads else nullcontext():
+                net.partial_fit(data, None)
         del data
 
         epochs = [row for row in net.history if "train_loss" in row]
@@ -436,7 +469,15 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             module = GMNM(
                 Xs.shape[1],
                 ridge_targets.shape[1],
-                n_components=self.n_components,
+                n_components=(
+                    auto_n_components(
+                        Xs.shape[0]
+                        if sample_weight is None
+                        else int(np.count_nonzero(sample_weight))
+                    )
+                    if self.n_components == "auto"
+                    else self.n_components
+                ),
                 covariance_type=self.covariance_type,
                 rank=self.rank,
                 learn_centers=self.learn_centers,

@@ -68,7 +68,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
 
     def __init__(
         self,
-        n_components: int = 64,
+        n_components: int | str = "auto",
         *,
         covariance_type: str = "full",
         rank: int | None = None,
@@ -79,7 +79,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
         power_t: float = 0.5,
-        max_iter: int = 200,
+        max_iter: int = 30,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
         early_stopping: bool = False,

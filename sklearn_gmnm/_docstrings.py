@@ -1,8 +1,10 @@
 """Parameter documentation shared by the estimators' docstrings."""
 
 SHARED_PARAMETERS = """\
-    n_components : int, default=64
+    n_components : int or 'auto', default='auto'
         Number of Gaussian components (augmented Gaussian projections).
+        ``'auto'`` means ``n_samples // 20``, clipped to ``[8, 64]``: about
+        twenty rows per component, so that small data sets do not over-fit.
 
     covariance_type : {'full', 'diag', 'spherical', 'tied'}, default='full'
         Structure of each component's precision, named as
@@ -29,7 +31,9 @@ SHARED_PARAMETERS = """\
         :class:`~sklearn.neural_network.MLPRegressor`.
 
     batch_size : int or 'auto', default='auto'
-        Rows per mini-batch. ``'auto'`` means ``min(256, n_samples)``.
+        Rows per mini-batch. ``'auto'`` means 256 rows (all of them when
+        there are fewer), and ``n_samples // 64`` (at most 2048) on more than
+        16384 samples, so that large data sets take fewer, larger steps.
 
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Learning-rate schedule of the Adam optimiser, named as in
@@ -52,9 +56,12 @@ SHARED_PARAMETERS = """\
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
 
-    max_iter : int, default=200
+    max_iter : int, default=30
         Maximum number of epochs of one ``fit``. When training ends on it
         rather than on the stopping rule, a ``ConvergenceWarning`` is issued.
+        The data-driven initialisation (k-means centers, cluster widths,
+        ridge mixing weights) starts training from a good model, so far
+        fewer epochs are needed than for an MLP.
 
     tol : float, default=1e-4
         Training stops when the training loss (or, with ``early_stopping``,

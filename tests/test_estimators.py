@@ -185,3 +185,21 @@ def test_device_cpu_and_unknown_device():
 def test_cuda_requested_without_cuda_is_a_clear_error():
     with pytest.raises(ValueError, match="CUDA is not available"):
         GMNMRegressor(device="cuda", **FAST).fit(X_reg, y_reg)
+
+
+@pytest.mark.parametrize("n_samples, expected", [(60, 8), (400, 20), (5000, 64)])
+def test_auto_n_components_grows_with_the_data(n_samples, expected):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_samples, 2))
+    reg = GMNMRegressor(max_iter=1, random_state=0).fit(X, X[:, 0])
+    assert reg.n_components == "auto"
+    assert reg.module_.n_components == expected
+
+
+def test_auto_batch_size_grows_on_large_data():
+    from sklearn_gmnm._base import auto_batch_size
+
+    assert auto_batch_size(100) == 100
+    assert auto_batch_size(10_000) == 256
+    assert auto_batch_size(64_000) == 1000
+    assert auto_batch_size(10_000_000) == 2048
