@@ -25,7 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sklearn_gmnm import GMNMRegressor  # noqa: E402
-from sklearn_gmnm._base import auto_batch_size  # noqa: E402
+from sklearn_gmnm._base import auto_batch_size, auto_n_components  # noqa: E402
+from sklearn_gmnm._parallel import limit_threads  # noqa: E402
 from sklearn_gmnm.nn import GMNM  # noqa: E402
 
 
@@ -36,7 +37,7 @@ def make_data(n_samples: int, n_features: int, seed: int = 0):
     return X, y
 
 
-def estimator(epochs: int, **params) -> GMNMRegressor:
+def estimator(epochs: int, **params: object) -> GMNMRegressor:
     # tol=0 with n_iter_no_change=epochs: every epoch runs.
     return GMNMRegressor(
         max_iter=epochs, tol=0.0, n_iter_no_change=epochs, random_state=0, **params
@@ -52,7 +53,10 @@ def bare_fit(X, y, epochs: int, est: GMNMRegressor) -> GMNM:
     seed = int(rng.randint(np.iinfo(np.int32).max))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        module = GMNM(d, 1, n_components=est.n_components)
+        n_components = (
+            auto_n_components(n) if est.n_components == "auto" else est.n_components
+        )
+        module = GMNM(d, 1, n_components=n_components)
     module.init_from_data(Xs, ys, random_state=rng)
     batch_size = auto_batch_size(n) if est.batch_size == "auto" else est.batch_size
     optimizer = torch.optim.Adam(
@@ -61,6 +65,7 @@ def bare_fit(X, y, epochs: int, est: GMNMRegressor) -> GMNM:
             {"params": [module.centers, module.projections, module.bias]},
         ],
         lr=est.learning_rate_init,
+        fused=True,
     )
     Xt = torch.as_tensor(Xs, dtype=torch.float32)
     yt = torch.as_tensor(ys, dtype=torch.float32)
@@ -83,19 +88,26 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", default="auto")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of both (the estimator's n_jobs)",
+    )
     args = parser.parse_args(argv)
     batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
 
     X, y = make_data(args.n_samples, args.n_features)
-    est = estimator(args.epochs, batch_size=batch_size)
+    est = estimator(args.epochs, batch_size=batch_size, n_jobs=args.threads)
     times = {"estimator": [], "bare": []}
     for _ in range(args.repeats):
         start = time.perf_counter()
         est.fit(X, y)
         times["estimator"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        bare_fit(X, y, args.epochs, est)
-        times["bare"].append(time.perf_counter() - start)
+        with limit_threads(args.threads):
+            start = time.perf_counter()
+            bare_fit(X, y, args.epochs, est)
+            times["bare"].append(time.perf_counter() - start)
     fit, bare = min(times["estimator"]), min(times["bare"])
     n_batches = -(
         -args.n_samples
@@ -104,7 +116,7 @@ def main(argv=None):
     steps = n_batches * args.epochs
     print(
         f"{args.n_samples} rows x {args.n_features} features, {args.epochs} epochs, "
-        f"{steps} steps, torch threads {torch.get_num_threads()}"
+        f"{steps} steps, torch threads {args.threads}"
     )
     print(f"GMNMRegressor.fit: {fit:.3f} s   bare torch loop: {bare:.3f} s")
     print(
