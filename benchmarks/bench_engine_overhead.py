@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     batch_size = args.batch_size if args.batch_size == "auto" else int(args.batch_size)
 
+    warnings.filterwarnings("ignore", message=".*maximum number of epochs")
     X, y = make_data(args.n_samples, args.n_features)
     est = estimator(args.epochs, batch_size=batch_size, n_jobs=args.threads)
     times = {"estimator": [], "bare": []}
