@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABCMeta, abstractmethod
-from contextlib import nullcontext
 from numbers import Real
 from typing import Any
 
@@ -75,12 +74,6 @@ def auto_n_components(n_samples: int) -> int:
     (each component has ``rank x n_features`` projection parameters).
     """
     return min(64, max(8, n_samples // 20))
-
-
-#: Below this many multiply-adds in a training step's projection, one CPU
-#: thread is faster than several: thread wake-up and synchronisation cost more
-#: than the work they share.
-_SINGLE_THREAD_STEP_MACS = 1 << 22
 
 
 def _weighted_mean_and_scale(
@@ -396,14 +389,6 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         net.initialize()
         if incremental and self._optimizer_state is not None:
             net.optimizer_.load_state_dict(self._optimizer_state)
-        module = self.module_
-        rank = module.rank if module.covariance_type in ("full", "tied") else 1
-        step_macs = batch_size * module.in_features * module.n_components * rank
-        few_threads = (
-            self.n_jobs is None
-            and device.type == "cpu"
-            and step_macs < _SINGLE_THREAD_STEP_MACS
-        )
         with explain_cuda_oom("fit"):
             data = TensorData(
                 torch.as_tensor(Xs, dtype=torch.float32).to(device),
@@ -412,8 +397,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 if sample_weight is None
                 else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
             )
-            with limit_threads(1) if few_threads else nullcontext():
-                net.partial_fit(data, None)
+            net.partial_fit(data, None)
         del data
 
         epochs = [row for row in net.history if "train_loss" in row]
