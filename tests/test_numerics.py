@@ -130,13 +130,8 @@ def test_predict_is_finite_for_extreme_finite_inputs(covariance_type):
     assert np.isfinite(clf.predict_proba(X_extreme)).all()
 
 
-def test_predict_works_in_bounded_chunks(monkeypatch):
-    reg = GMNMRegressor(n_components=8, max_iter=3, random_state=0).fit(X, y)
-    expected = reg.predict(X)
-    # A small budget forces many chunks; the rows each forward sees stay
-    # within the bound and the result does not change.
-    monkeypatch.setattr(base, "_PREDICT_BUDGET", 8 * 2 * 7)
-    assert reg._predict_chunk_rows() == 7
+def _record_forward_rows(monkeypatch):
+    """Make ``GMNM.forward`` append the rows of each call to the returned list."""
     seen = []
     forward = GMNM.forward
 
@@ -145,6 +140,17 @@ def test_predict_works_in_bounded_chunks(monkeypatch):
         return forward(module, xb)
 
     monkeypatch.setattr(GMNM, "forward", spy)
+    return seen
+
+
+def test_predict_works_in_bounded_chunks(monkeypatch):
+    reg = GMNMRegressor(n_components=8, max_iter=3, random_state=0).fit(X, y)
+    expected = reg.predict(X)
+    # A small budget forces many chunks; the rows each forward sees stay
+    # within the bound and the result does not change.
+    monkeypatch.setattr(base, "_PREDICT_BUDGET", 8 * 2 * 7)
+    assert reg._predict_chunk_rows() == 7
+    seen = _record_forward_rows(monkeypatch)
     np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-5, atol=1e-6)
     assert max(seen) == 7 and sum(seen) == X.shape[0]
 
@@ -156,14 +162,7 @@ def test_predict_on_a_million_rows_uses_bounded_chunks(monkeypatch):
     assert chunk * module.n_components * module.rank <= base._PREDICT_BUDGET
     # A million identical rows as a broadcast view: no million-row copy of X.
     X_big = np.broadcast_to(X[:1], (1_000_000, 2))
-    seen = []
-    forward = GMNM.forward
-
-    def spy(module, xb):
-        seen.append(xb.shape[0])
-        return forward(module, xb)
-
-    monkeypatch.setattr(GMNM, "forward", spy)
+    seen = _record_forward_rows(monkeypatch)
     pred = reg.predict(X_big)
     assert pred.shape == (1_000_000,)
     assert max(seen) <= chunk and sum(seen) == 1_000_000
