@@ -126,6 +126,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "rank": [IntInterval(1, None, closed="left"), None],
         "learn_centers": ["boolean"],
+        "linear_term": ["boolean"],
         "init": [StrOptions({"kmeans", "random"})],
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "batch_size": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
@@ -157,6 +158,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         covariance_type: str,
         rank: int | None,
         learn_centers: bool,
+        linear_term: bool,
         init: str,
         alpha: float,
         batch_size: int | str,
@@ -179,6 +181,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.covariance_type = covariance_type
         self.rank = rank
         self.learn_centers = learn_centers
+        self.linear_term = linear_term
         self.init = init
         self.alpha = alpha
         self.batch_size = batch_size
@@ -235,7 +238,10 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         Scores beyond ``_MAX_STANDARD_SCORE`` standard deviations are clipped,
         so that the float32 computation stays finite for any finite input.
         """
-        Xs = (X.astype(np.float64, copy=False) - self._x_mean) / self._x_scale
+        Xs = np.subtract(X, self._x_mean, dtype=np.float64, order="C")
+        Xs /= self._x_scale
+        # C order whatever the layout of X (a DataFrame's values are often
+        # column-major), so that the same rows give bit-identical outputs.
         return np.clip(Xs, -_MAX_STANDARD_SCORE, _MAX_STANDARD_SCORE, out=Xs)
 
     def _check_sample_weight(
@@ -372,8 +378,10 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             # One fused kernel for all parameters instead of a loop of small
             # elementwise operations per parameter (CPU and CUDA).
             optimizer__fused=True,
+            # The penalty acts on the mixing weights and the linear term
+            # (the parameters named "weight" and "linear_weight").
             optimizer__param_groups=[
-                ("weight", {"weight_decay": self.alpha / (batch_size * mean_weight)})
+                ("*weight", {"weight_decay": self.alpha / (batch_size * mean_weight)})
             ],
             lr=self.learning_rate_init,
             max_epochs=max_epochs,
@@ -447,11 +455,23 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         rng: np.random.RandomState,
     ) -> None:
         """Build the module, initialise it from data and reset the fit record."""
+        n_features = Xs.shape[1]
+        if (
+            self.rank is not None
+            and self.covariance_type in ("full", "tied")
+            and self.rank > n_features
+        ):
+            raise ValueError(
+                f"rank={self.rank} is larger than the number of features "
+                f"({n_features}): a projection of more rows than features adds "
+                f"nothing. Use rank <= {n_features}, or rank=None for "
+                "min(n_features, 8)."
+            )
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = GMNM(
-                Xs.shape[1],
+                n_features,
                 ridge_targets.shape[1],
                 n_components=(
                     auto_n_components(
@@ -465,6 +485,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 covariance_type=self.covariance_type,
                 rank=self.rank,
                 learn_centers=self.learn_centers,
+                linear_term=self.linear_term,
             )
         module.init_from_data(
             Xs,
@@ -526,6 +547,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self.projections_ = module.projections.double().numpy().copy()
             self.mixing_weights_ = module.weight.double().numpy().copy()
             self.intercept_ = module.bias.double().numpy().copy()
+            self.linear_coef_ = (
+                None
+                if module.linear_weight is None
+                else module.linear_weight.double().numpy().copy()
+            )
 
     # -- prediction -------------------------------------------------------
     def _predict_chunk_rows(self) -> int:
@@ -587,6 +613,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                     "rank": module.rank,
                     "learn_centers": module.learn_centers,
                     "bias": module.bias is not None,
+                    "linear_term": module.linear_weight is not None,
                 },
                 "parameters": _tensors_to_arrays(module.state_dict()),
             }

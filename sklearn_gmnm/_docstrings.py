@@ -14,12 +14,20 @@ SHARED_PARAMETERS = """\
         projection shared by all components.
 
     rank : int, default=None
-        Rows of the projections of the ``'full'`` and ``'tied'`` types.
-        ``None`` means ``min(n_features, 8)``.
+        Rows of the projections of the ``'full'`` and ``'tied'`` types, at
+        most the number of features. ``None`` means ``min(n_features, 8)``.
 
     learn_centers : bool, default=True
         Whether the centers are trained, or stay where the initialisation put
         them.
+
+    linear_term : bool, default=True
+        Whether the model adds a linear function of the inputs to the
+        Gaussian mixture, ``sum_i pi_i g_i(x) + V x + b``, as
+        radial-basis-function networks often do. The Gaussians are local, so
+        without it a global trend (one-hot columns, features acting
+        additively) takes many of them; with it they model what the linear
+        trend leaves. ``False`` gives the paper's module alone.
 
     init : {'kmeans', 'random'}, default='kmeans'
         How centers are placed before training: k-means cluster centers of a
@@ -27,7 +35,8 @@ SHARED_PARAMETERS = """\
         from each cluster's spread and the mixing weights from a ridge fit.
 
     alpha : float, default=1e-4
-        Strength of the L2 penalty on the mixing weights, as in
+        Strength of the L2 penalty on the mixing weights (and the linear
+        term's weights), as in
         :class:`~sklearn.neural_network.MLPRegressor`.
 
     batch_size : int or 'auto', default='auto'
@@ -171,6 +180,10 @@ SHARED_ATTRIBUTES = """\
 
     intercept_ : ndarray of shape (n_outputs,)
         Output bias.
+
+    linear_coef_ : ndarray of shape (n_outputs, `n_features_in_`) or None
+        Weights of the linear term as ``module_`` stores them (acting on
+        standardised inputs); None when ``linear_term=False``.
 """
 
 

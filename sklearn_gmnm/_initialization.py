@@ -7,7 +7,8 @@ Three steps, each a function of its own:
 2. :func:`fit_widths`: each component's projection from the spread of its
    cluster, so that ``y^2`` is of order one for the cluster's points;
 3. :func:`fit_mixing_weights`: a ridge least-squares fit of the targets on the
-   Gaussian activations (the classic RBF-network fit).
+   Gaussian activations (the classic RBF-network fit), and on the inputs
+   themselves when the layer has a linear term.
 
 Everything is computed in float64 on the CPU and copied into the layer at
 the end; training then only refines a model that is already good.
@@ -229,8 +230,9 @@ def fit_mixing_weights(
 
     Parameters
     ----------
-    G : ndarray of shape (n_samples, n_components)
-        Gaussian activations.
+    G : ndarray of shape (n_samples, n_regressors)
+        Gaussian activations, followed by the inputs when the layer has a
+        linear term.
     Y : ndarray of shape (n_samples, n_outputs)
         Targets.
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -242,8 +244,8 @@ def fit_mixing_weights(
 
     Returns
     -------
-    weight : ndarray of shape (n_outputs, n_components)
-        Mixing weights.
+    weight : ndarray of shape (n_outputs, n_regressors)
+        Coefficients of the columns of ``G``.
     bias : ndarray of shape (n_outputs,)
         Intercept (zeros when ``fit_intercept=False``).
     """
@@ -319,14 +321,20 @@ def initialize_gmnm(
                 f"got {Y.shape}."
             )
         G = activations(X_sub, centers, projections, module.covariance_type)
+        linear = module.linear_weight is not None
         weight, bias = fit_mixing_weights(
-            G,
+            np.hstack([G, X_sub]) if linear else G,
             Y[rows],
             sample_weight=w_sub,
             ridge_alpha=ridge_alpha,
             fit_intercept=module.bias is not None,
         )
-        module.weight.copy_(torch.as_tensor(weight, dtype=param.dtype))
+        m = module.n_components
+        module.weight.copy_(torch.as_tensor(weight[:, :m], dtype=param.dtype))
+        if linear:
+            module.linear_weight.copy_(
+                torch.as_tensor(weight[:, m:], dtype=param.dtype)
+            )
         if module.bias is not None:
             module.bias.copy_(torch.as_tensor(bias, dtype=param.dtype))
     return module

@@ -4,11 +4,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 
-# Small budgets keep the checks fast; every covariance type, and fixed centers.
+# Small budgets keep the checks fast; every covariance type, fixed centers,
+# and the paper's module without the linear term.
 _SETTINGS = [
     {"covariance_type": covariance_type}
     for covariance_type in ("full", "diag", "spherical", "tied")
-] + [{"learn_centers": False}]
+] + [{"learn_centers": False}, {"linear_term": False}]
 
 
 def _estimators():

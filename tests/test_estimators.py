@@ -130,6 +130,33 @@ def test_fitted_attributes():
     assert next(reg.module_.parameters()).device.type == "cpu"
 
 
+def test_linear_term_attribute_and_extrapolation():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(300, 3))
+    y = X @ np.array([2.0, -1.0, 0.5]) + 0.3 * np.sin(3 * X[:, 0])
+    X_far = np.array([[3.0, -3.0, 3.0]])
+    y_far = 2 * 3 + 3 + 1.5 + 0.3 * np.sin(9.0)
+    reg = GMNMRegressor(**FAST).fit(X, y)
+    assert reg.linear_coef_.shape == (1, 3)
+    # Three times beyond the data: the linear term carries the trend, a pure
+    # sum of Gaussians falls back to its bias.
+    assert abs(reg.predict(X_far)[0] - y_far) < 0.2 * y_far
+    pure = GMNMRegressor(linear_term=False, **FAST).fit(X, y)
+    assert pure.linear_coef_ is None
+    assert pure.module_.linear_weight is None
+    assert abs(pure.predict(X_far)[0] - y_far) > 0.5 * y_far
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_rank_above_n_features_is_a_clear_error(covariance_type):
+    reg = GMNMRegressor(rank=6, covariance_type=covariance_type, **FAST)
+    with pytest.raises(ValueError, match=r"rank=6 is larger than the number of "
+                       r"features \(5\)"):
+        reg.fit(X_reg, y_reg)
+    # Types without projections of a rank ignore it.
+    GMNMRegressor(rank=6, covariance_type="diag", **FAST).fit(X_reg, y_reg)
+
+
 def test_random_init_trains():
     reg = GMNMRegressor(init="random", **FAST).fit(X_reg, y_reg)
     assert reg.score(X_reg, y_reg) > 0.5
@@ -141,6 +168,7 @@ _NON_DEFAULTS = {
     "covariance_type": "tied",
     "rank": 2,
     "learn_centers": False,
+    "linear_term": False,
     "init": "random",
     "alpha": 0.1,
     "batch_size": 32,

@@ -37,9 +37,29 @@ def test_activations_match_naive_formula(covariance_type):
     torch.testing.assert_close(layer(x), out)
 
 
+def test_linear_term_adds_a_linear_map_of_the_inputs():
+    torch.manual_seed(0)
+    layer = GMNM(4, 2, n_components=5, linear_term=True).double()
+    assert layer.linear_weight.shape == (2, 4)
+    assert not layer.linear_weight.any(), "the data-free start is zero"
+    with torch.no_grad():
+        layer.linear_weight.normal_()
+    x = torch.randn(3, 6, 4, dtype=torch.float64)
+    expected = (
+        layer.activations(x) @ layer.weight.t()
+        + layer.bias
+        + x @ layer.linear_weight.t()
+    )
+    torch.testing.assert_close(layer(x), expected)
+    assert GMNM(4, 2).linear_weight is None
+    assert "linear_term=True" in repr(layer)
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-@pytest.mark.parametrize("learn_centers", [True, False])
-def test_gradcheck(covariance_type, learn_centers):
+@pytest.mark.parametrize(
+    "learn_centers, linear_term", [(True, False), (False, False), (True, True)]
+)
+def test_gradcheck(covariance_type, learn_centers, linear_term):
     torch.manual_seed(0)
     layer = GMNM(
         3,
@@ -48,7 +68,11 @@ def test_gradcheck(covariance_type, learn_centers):
         covariance_type=covariance_type,
         rank=2,
         learn_centers=learn_centers,
+        linear_term=linear_term,
     ).double()
+    if linear_term:
+        with torch.no_grad():
+            layer.linear_weight.normal_()
     x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
     params = [p for p in layer.parameters() if p.requires_grad]
     assert any(p is layer.centers for p in params) == learn_centers
@@ -85,6 +109,8 @@ def test_wrong_last_dimension_is_a_clear_error():
         ({"covariance_type": "banana"}, "covariance_type"),
         ({"n_components": 0}, "n_components"),
         ({"rank": 0}, "rank"),
+        ({"rank": 5}, "rank=5 exceeds in_features=4"),
+        ({"rank": 5, "covariance_type": "tied"}, "rank=5 exceeds in_features=4"),
     ],
 )
 def test_invalid_constructor_arguments(kwargs, match):
@@ -168,6 +194,27 @@ def test_init_from_data_ridge_fit_is_good_before_training():
     with torch.no_grad():
         pred = layer(torch.as_tensor(X, dtype=torch.float32)).numpy()
     assert np.sqrt(np.mean((pred - y) ** 2)) < 0.05
+
+
+def test_init_from_data_fits_the_linear_term_jointly():
+    # A linear trend plus a bump: with the linear term the ridge start
+    # captures both, and the trend extrapolates beyond the data, which a sum
+    # of Gaussians cannot do.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(500, 2))
+    y = (3 * X[:, 0] - X[:, 1] + np.exp(-2 * (X**2).sum(1)))[:, None]
+    errors = {}
+    for linear_term in (False, True):
+        layer = GMNM(2, 1, n_components=8, linear_term=linear_term)
+        layer.init_from_data(X, y, random_state=0)
+        far = np.array([[6.0, -6.0]])
+        with torch.no_grad():
+            pred = layer(torch.as_tensor(far, dtype=torch.float32)).numpy()
+        errors[linear_term] = abs(pred[0, 0] - 24.0)
+    np.testing.assert_allclose(
+        layer.linear_weight.detach().numpy(), [[3.0, -1.0]], atol=0.2
+    )
+    assert errors[True] < 1.0 < 10 < errors[False]
 
 
 def test_init_from_data_with_fewer_distinct_rows_than_components():

@@ -27,9 +27,11 @@ class GMNM(nn.Module):
     .. math::
 
         G(x) = \sum_{i=1}^{m} \pi_i \exp\left(-\tfrac12 \lVert A_i (x - \mu_i)
-        \rVert^2\right) + b
+        \rVert^2\right) + V x + b
 
-    with unconstrained mixing weights :math:`\pi_i \in \mathbb{R}^k`.
+    with unconstrained mixing weights :math:`\pi_i \in \mathbb{R}^k` and an
+    optional linear term :math:`V x` (``linear_term=True``; the paper's
+    module is ``linear_term=False``).
     Like :class:`torch.nn.Linear` it applies over the last dimension, so an
     input of shape ``(..., in_features)`` gives ``(..., out_features)``.
 
@@ -51,13 +53,18 @@ class GMNM(nn.Module):
         - ``'tied'``: all components share one projection of shape
           ``(rank, in_features)``.
     rank : int or None, default=None
-        Rows of the projections of the ``'full'`` and ``'tied'`` types. ``None``
-        means ``min(in_features, 8)``. Ignored by the other types.
+        Rows of the projections of the ``'full'`` and ``'tied'`` types, at
+        most ``in_features``. ``None`` means ``min(in_features, 8)``. Ignored
+        by the other types.
     learn_centers : bool, default=True
         Whether the centers are trained. If False they stay where they were
         initialised (for example by :meth:`init_from_data`).
     bias : bool, default=True
         Whether to add a learnable bias ``b``.
+    linear_term : bool, default=False
+        Whether to add a learnable linear map ``V x`` of the inputs to the
+        output, as radial-basis-function networks often do: the Gaussians,
+        which are local, then only model what a global linear trend does not.
     device : torch.device, str or None, default=None
         Device of the parameters.
     dtype : torch.dtype or None, default=None
@@ -75,6 +82,8 @@ class GMNM(nn.Module):
         Mixing weights :math:`\pi`.
     bias : torch.nn.Parameter of shape (out_features,) or None
         Output bias.
+    linear_weight : torch.nn.Parameter of shape (out_features, in_features) or None
+        Weights ``V`` of the linear term; None when ``linear_term=False``.
 
     Examples
     --------
@@ -94,6 +103,7 @@ class GMNM(nn.Module):
         rank: int | None = None,
         learn_centers: bool = True,
         bias: bool = True,
+        linear_term: bool = False,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -114,6 +124,12 @@ class GMNM(nn.Module):
             rank = default_rank(in_features)
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
             raise ValueError(f"rank must be a positive int or None, got {rank!r}.")
+        if covariance_type in ("full", "tied") and rank > in_features:
+            raise ValueError(
+                f"rank={rank} exceeds in_features={in_features}: a projection "
+                "of more rows than input features adds nothing. Use a rank of "
+                f"at most {in_features}, or rank=None."
+            )
         self.in_features = in_features
         self.out_features = out_features
         self.n_components = n_components
@@ -138,6 +154,12 @@ class GMNM(nn.Module):
             self.bias = nn.Parameter(torch.empty(out_features, **factory))
         else:
             self.register_parameter("bias", None)
+        if linear_term:
+            self.linear_weight = nn.Parameter(
+                torch.empty(out_features, in_features, **factory)
+            )
+        else:
+            self.register_parameter("linear_weight", None)
         self.reset_parameters()
 
     @torch.no_grad()
@@ -146,8 +168,8 @@ class GMNM(nn.Module):
 
         Centers are drawn from a standard normal; projections are scaled so
         that the squared distance of a typical input is of order one; the
-        mixing weights follow :class:`torch.nn.Linear`. Prefer
-        :meth:`init_from_data` when data are at hand.
+        mixing weights follow :class:`torch.nn.Linear`; the linear term
+        starts at zero. Prefer :meth:`init_from_data` when data are at hand.
         """
         d = self.in_features
         nn.init.normal_(self.centers)
@@ -161,6 +183,8 @@ class GMNM(nn.Module):
         nn.init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             nn.init.uniform_(self.bias, -bound, bound)
+        if self.linear_weight is not None:
+            nn.init.zeros_(self.linear_weight)
 
     def activations(self, x: Tensor) -> Tensor:
         """Gaussian activations ``g_i(x)`` before mixing.
@@ -187,12 +211,15 @@ class GMNM(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Mix the Gaussian activations into ``(..., out_features)`` outputs."""
-        g = self.activations(x)
+        g = self.activations(x).reshape(-1, self.n_components)
         if self.bias is None:
-            return g @ self.weight.t()
-        return torch.addmm(
-            self.bias, g.reshape(-1, self.n_components), self.weight.t()
-        ).reshape(*g.shape[:-1], self.out_features)
+            out = g @ self.weight.t()
+        else:
+            out = torch.addmm(self.bias, g, self.weight.t())
+        if self.linear_weight is not None:
+            flat = x.reshape(-1, self.in_features)
+            out = torch.addmm(out, flat, self.linear_weight.t())
+        return out.reshape(*x.shape[:-1], self.out_features)
 
     def init_from_data(
         self,
@@ -208,8 +235,9 @@ class GMNM(nn.Module):
         """Initialise centers, widths and (optionally) mixing weights from data.
 
         Centers come from k-means (or random rows), widths from each
-        cluster's spread, and, when ``y`` is given, mixing weights and bias
-        from a ridge least-squares fit of ``y`` on the activations.
+        cluster's spread, and, when ``y`` is given, mixing weights, bias and
+        linear term from a ridge least-squares fit of ``y`` on the
+        activations (and on ``X`` itself, with ``linear_term=True``).
 
         The widths fit the spread of ``X`` as it is now: call it on inputs
         that keep their distribution during training (raw or normalised
@@ -265,5 +293,6 @@ class GMNM(nn.Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"n_components={self.n_components}, "
             f"covariance_type={self.covariance_type!r}{rank}, "
-            f"learn_centers={self.learn_centers}, bias={self.bias is not None}"
+            f"learn_centers={self.learn_centers}, bias={self.bias is not None}, "
+            f"linear_term={self.linear_weight is not None}"
         )
