@@ -1,6 +1,8 @@
 """Numerical safety: unscaled data, divergent training, extreme inputs, memory."""
 
+import copy
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ import torch
 
 import sklearn_gmnm._base as base
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
-from sklearn_gmnm._engine import HalfSquaredError
+from sklearn_gmnm._engine import HalfSquaredError, NonFiniteGuard
 from sklearn_gmnm.nn import GMNM
 
 rng = np.random.RandomState(0)
@@ -101,6 +103,39 @@ def test_non_finite_loss_restores_weights_and_lowers_the_step():
     assert np.isfinite(reg.loss_curve_).all()
     assert np.isfinite(reg.predict(X)).all()
     assert reg.score(X, y) > 0.5
+
+
+def test_non_finite_guard_restores_its_snapshot_exactly_and_unaliased():
+    torch.manual_seed(0)
+    module = GMNM(3, 1, n_components=4, linear_term=True)
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.1, fused=True)
+    x = torch.randn(32, 3)
+
+    def step():
+        optimizer.zero_grad()
+        module(x).square().mean().backward()
+        optimizer.step()
+
+    net = SimpleNamespace(module_=module, optimizer_=optimizer)
+    guard = NonFiniteGuard(factor=0.5)
+    step()
+    guard.on_train_begin(net)
+    step()
+    guard.on_epoch_end(net)  # a finite epoch: the snapshot moves here
+    saved = copy.deepcopy((module.state_dict(), optimizer.state_dict()["state"]))
+    for _ in range(2):  # the second restore must not see the first's steps
+        step()
+        step()
+        with pytest.warns(RuntimeWarning, match="restored"):
+            guard._restore(net, 3, "test")
+        for key, value in saved[0].items():
+            torch.testing.assert_close(module.state_dict()[key], value, rtol=0, atol=0)
+        for i, state in saved[1].items():
+            for key, value in state.items():
+                torch.testing.assert_close(
+                    optimizer.state_dict()["state"][i][key], value, rtol=0, atol=0
+                )
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**2)
 
 
 def test_persistent_divergence_stops_with_a_clear_error():
