@@ -48,8 +48,10 @@ from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
 
 #: Number of float32 intermediates (rows x components x rank) one predict
-#: chunk may hold.
-_PREDICT_BUDGET = 1 << 23
+#: chunk may hold: 4 MiB, which stays in cache. On 4755 x 10 inputs with 64
+#: components of rank 8 a predict took 3.65 ms with it, 4.26 ms with 32 MiB
+#: chunks and 4.73 ms with 1 MiB ones (per-chunk overhead).
+_PREDICT_BUDGET = 1 << 20
 
 #: Standardised inputs are clipped to this many standard deviations, so that
 #: a finite but extreme input (1e300, say) cannot overflow float32 into

@@ -65,7 +65,7 @@ SHARED_PARAMETERS = """\
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule.
 
-    max_iter : int, default=30
+    max_iter : int, default=20
         Maximum number of epochs of one ``fit``. When training ends on it
         rather than on the stopping rule, a ``ConvergenceWarning`` is issued.
         The data-driven initialisation (k-means centers, cluster widths,

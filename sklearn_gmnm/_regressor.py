@@ -69,7 +69,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
         power_t: float = 0.5,
-        max_iter: int = 30,
+        max_iter: int = 20,
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
         early_stopping: bool = False,
