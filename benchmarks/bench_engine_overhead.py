@@ -57,12 +57,19 @@ def bare_fit(X, y, epochs: int, est: GMNMRegressor) -> GMNM:
         n_components = (
             auto_n_components(n) if est.n_components == "auto" else est.n_components
         )
-        module = GMNM(d, 1, n_components=n_components)
+        module = GMNM(
+            d, 1, n_components=n_components, linear_term=est.linear_term
+        )
     module.init_from_data(Xs, ys, random_state=rng)
     batch_size = auto_batch_size(n) if est.batch_size == "auto" else est.batch_size
     optimizer = torch.optim.Adam(
         [
-            {"params": [module.weight], "weight_decay": est.alpha / batch_size},
+            {
+                "params": [
+                    p for p in (module.weight, module.linear_weight) if p is not None
+                ],
+                "weight_decay": est.alpha / batch_size,
+            },
             {"params": [module.centers, module.projections, module.bias]},
         ],
         lr=est.learning_rate_init,
