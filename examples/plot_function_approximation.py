@@ -8,7 +8,8 @@ a 2-D function and plot the test error against the number of Gaussian
 components. The MLP has one hidden layer whose width is chosen so that its
 parameter count matches the GMNM's:
 
-- GMNM, ``covariance_type='full'`` with rank :math:`r = d`:
+- GMNM, ``covariance_type='full'`` with rank :math:`r = d` and, as in the
+  paper, no linear term (``linear_term=False``):
   :math:`m (d + r d + 1) + 1` parameters (centers, projections, mixing
   weights, bias);
 - MLP with :math:`h` hidden units: :math:`h (d + 2) + 1` parameters.
@@ -65,8 +66,9 @@ start = perf_counter()
 for name, (_, d, X_train, y_train, X_test, y_test) in problems.items():
     for m in sizes:
         gmnm = GMNMRegressor(
-            n_components=m, covariance_type="full", rank=d, batch_size=250,
-            learning_rate_init=1e-2, max_iter=150, random_state=0,
+            n_components=m, covariance_type="full", rank=d, linear_term=False,
+            batch_size=250, learning_rate_init=1e-2, max_iter=150,
+            random_state=0,
         ).fit(X_train, y_train)
         mlp = MLPRegressor(
             hidden_layer_sizes=(mlp_width(m, d),), activation="tanh",
