@@ -173,26 +173,20 @@ class NonFiniteGuard(Callback):
         self.factor = factor
         self.max_recoveries = max_recoveries
 
-    @staticmethod
-    def _live_tensors(net: NeuralNet) -> tuple[tuple, list[Tensor]]:
-        """The module's and optimizer's state tensors, and the layout of them."""
-        module_state = net.module_.state_dict()
-        optimizer_state = net.optimizer_.state_dict()["state"]
-        layout = (
-            tuple(module_state),
-            tuple((i, tuple(state)) for i, state in optimizer_state.items()),
-        )
-        tensors = list(module_state.values())
-        for state in optimizer_state.values():
-            tensors.extend(state.values())
-        return layout, tensors
-
     def _snapshot(self, net: NeuralNet) -> None:
         # Copied into buffers kept from the last snapshot (once per epoch, a
         # deepcopy of the state dicts cost about 1 ms, as much as a small
         # data set's whole epoch).
-        layout, tensors = self._live_tensors(net)
-        same = getattr(self, "layout_", None) == layout and all(
+        module_state = net.module_.state_dict()
+        optimizer_state = net.optimizer_.state_dict()
+        layout = (
+            tuple(module_state),
+            tuple((i, tuple(state)) for i, state in optimizer_state["state"].items()),
+        )
+        tensors = list(module_state.values())
+        for state in optimizer_state["state"].values():
+            tensors.extend(state.values())
+        same = self.layout_ == layout and all(
             b.shape == t.shape for b, t in zip(self.buffers_, tensors, strict=True)
         )
         if same:
@@ -201,7 +195,7 @@ class NonFiniteGuard(Callback):
         else:
             self.layout_ = layout
             self.buffers_ = [t.detach().clone() for t in tensors]
-        self.param_groups_ = copy.deepcopy(net.optimizer_.state_dict()["param_groups"])
+        self.param_groups_ = copy.deepcopy(optimizer_state["param_groups"])
 
     def _saved_state(self) -> tuple[dict, dict]:
         """The snapshot as a module and an optimizer state dict (copies)."""
