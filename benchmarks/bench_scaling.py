@@ -39,17 +39,17 @@ def measure(rows: int, n_components: int, epochs: int, n_jobs: int | None) -> di
 
     import numpy as np
 
-    import sklearn_gmnm._base as base
+    import sklearn_gmnm._solvers as solvers
     from sklearn_gmnm import GMNMRegressor
 
     durations: list[float] = []
 
-    class TimedNet(base.GMNMNet):
+    class TimedNet(solvers.GMNMNet):
         def on_train_end(self, net, **kwargs):
             durations.extend(self.history[:, "dur"])
             return super().on_train_end(net, **kwargs)
 
-    base.GMNMNet = TimedNet
+    solvers.GMNMNet = TimedNet
     rng = np.random.RandomState(0)
     X = rng.standard_normal((rows, N_FEATURES))
     y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.standard_normal(rows)

@@ -5,8 +5,9 @@ scikit-learn API; the layer itself is :class:`sklearn_gmnm.nn.GMNM`.
 """
 
 from ._classifier import GMNMClassifier
+from ._initialization import init_from_data
 from ._regressor import GMNMRegressor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
-__all__ = ["GMNMClassifier", "GMNMRegressor", "__version__"]
+__all__ = ["GMNMClassifier", "GMNMRegressor", "init_from_data", "__version__"]

@@ -3,10 +3,11 @@
 This module holds what :class:`~sklearn_gmnm.GMNMRegressor` and
 :class:`~sklearn_gmnm.GMNMClassifier` have in common: parameter validation,
 input standardisation, building and initialising the torch module, handing
-the training to the skorch engine, and chunked prediction. The torch math
-lives in :mod:`sklearn_gmnm.nn`, the data-driven initialisation in
-:mod:`sklearn_gmnm._initialization` and the engine glue in
-:mod:`sklearn_gmnm._engine`.
+the training to a solver and booking what it did, and chunked prediction.
+The torch math lives in :mod:`sklearn_gmnm.nn`, the data-driven
+initialisation in :mod:`sklearn_gmnm._initialization`, the solvers in
+:mod:`sklearn_gmnm._solvers` (over the skorch glue of
+:mod:`sklearn_gmnm._engine`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABCMeta, abstractmethod
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -25,7 +27,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
-from skorch.callbacks import LRScheduler
 
 from ._device import (
     explain_cuda_oom,
@@ -33,19 +34,18 @@ from ._device import (
     release_cuda_memory,
     resolve_device,
 )
-from ._engine import (
-    EpochProgressBar,
-    GMNMNet,
-    NonFiniteGuard,
-    StoppingRule,
-    TensorBatches,
-    TensorData,
-    ValidationScore,
-)
+from ._initialization import init_from_data
 from ._parallel import limit_threads
+from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
 from ._validation import DeviceName, IntInterval, validate_X
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
+
+SOLVERS = ("adam", "lbfgs")
+
+#: What ``max_iter='auto'`` means for each solver: epochs of Adam, iterations
+#: of L-BFGS.
+_AUTO_MAX_ITER = {"adam": 20, "lbfgs": 500}
 
 #: Number of float32 intermediates (rows x components x rank) one predict
 #: chunk may hold: 4 MiB, which stays in cache. On 4755 x 10 inputs with 64
@@ -130,14 +130,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "learn_centers": ["boolean"],
         "linear_term": ["boolean"],
         "init": [StrOptions({"kmeans", "random"})],
+        "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
         "batch_size": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, np.inf, closed="neither")],
         "power_t": [Interval(Real, 0, np.inf, closed="left")],
-        "max_iter": [IntInterval(1, None, closed="left")],
+        "max_iter": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, np.inf, closed="left")],
         "n_iter_no_change": [IntInterval(1, None, closed="left")],
+        "max_fun": [IntInterval(1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
@@ -162,14 +164,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         learn_centers: bool,
         linear_term: bool,
         init: str,
+        solver: str,
         alpha: float,
         batch_size: int | str,
         learning_rate: str,
         learning_rate_init: float,
         power_t: float,
-        max_iter: int,
+        max_iter: int | str,
         tol: float,
         n_iter_no_change: int,
+        max_fun: int,
         early_stopping: bool,
         validation_fraction: float,
         warm_start: bool,
@@ -185,6 +189,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.learn_centers = learn_centers
         self.linear_term = linear_term
         self.init = init
+        self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -193,6 +198,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
@@ -221,15 +227,19 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     ) -> float:
         """Score (higher is better) of raw module outputs on encoded targets."""
 
-    @property
-    @abstractmethod
-    def _target_dtype(self) -> torch.dtype:
-        """Torch dtype of the training targets."""
-
     #: Whether the early-stopping split is stratified on ``y``.
     _stratify_split = False
 
     # -- fitting ----------------------------------------------------------
+    def _check_solver(self) -> bool:
+        """``partial_fit`` is there for the stochastic solver only (as MLP)."""
+        if self.solver != "adam":
+            raise AttributeError(
+                "partial_fit is only available for the stochastic solver "
+                f"'adam'; solver={self.solver!r} trains on all rows at once."
+            )
+        return True
+
     def _continues(self, incremental: bool) -> bool:
         """Whether this fit continues from the fitted module."""
         return (incremental or self.warm_start) and hasattr(self, "module_")
@@ -273,6 +283,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 "partial_fit does not support early_stopping=True: there is no "
                 "validation set to watch across calls. Set early_stopping=False."
             )
+        if self.solver == "lbfgs" and self.callbacks:
+            raise ValueError(
+                "callbacks are skorch callbacks of the mini-batch loop and apply "
+                "to solver='adam' only; remove them, or use solver='adam'."
+            )
         device = resolve_device(self.device)
         with limit_threads(self.n_jobs):
             try:
@@ -289,165 +304,114 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         sample_weight: np.ndarray | None,
         incremental: bool,
     ) -> BaseGMNM:
+        """Prepare the data, initialise the module, run the solver, book it."""
         continues = self._continues(incremental)
         if not continues:
             self._random_state = check_random_state(self.random_state)
         rng = self._random_state
 
-        X_val = y_val = w_val = None
-        if self.early_stopping:
-            indices = np.arange(X.shape[0])
-            train, val = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                random_state=rng,
-                stratify=y if self._stratify_split else None,
+        held_out = None
+        if self._early_stopping():
+            X, y, sample_weight, held_out = self._split_validation(
+                X, y, sample_weight, rng
             )
-            X, X_val, y, y_val = X[train], X[val], y[train], y[val]
-            if sample_weight is not None:
-                sample_weight, w_val = sample_weight[train], sample_weight[val]
-                if not w_val.sum() > 0:
-                    raise ValueError(
-                        "The sample weights of the validation set are all zero; "
-                        "use another random_state or validation_fraction."
-                    )
         if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError(
                 "The sample weights of the training rows are all zero: at least "
                 "one row needs a positive weight."
             )
-
         if not continues:
             self._fit_target_encoding(y, sample_weight)
             X64 = X.astype(np.float64, copy=False)
             self._x_mean, self._x_scale = _weighted_mean_and_scale(X64, sample_weight)
         targets, ridge_targets = self._encode_targets(y)
         Xs = self._standardize(X)
-
         if not continues:
             self._initialize_module(Xs, ridge_targets, sample_weight, rng)
-        n_samples = X.shape[0]
-        batch_size = (
-            auto_batch_size(n_samples)
-            if self.batch_size == "auto"
-            else min(self.batch_size, n_samples)
-        )
-        # MLP's penalty is alpha / (2 * rows per batch); with weights, a batch
-        # carries batch_size * mean(weight) rows' worth of data.
-        mean_weight = 1.0 if sample_weight is None else float(sample_weight.mean())
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        max_epochs = 1 if incremental else self.max_iter
 
-        callbacks: list = [("gmnm_non_finite_guard", NonFiniteGuard())]
-        if X_val is not None:
-            val_targets, _ = self._encode_targets(y_val)
-
-            def score(outputs: np.ndarray) -> float:
-                return self._validation_score(outputs, val_targets, w_val)
-
-            callbacks.append(
-                (
-                    "gmnm_valid_score",
-                    ValidationScore(
-                        torch.as_tensor(
-                            self._standardize(X_val), dtype=torch.float32
-                        ).to(device),
-                        score,
-                    ),
-                )
-            )
-        monitor = "valid_score" if self.early_stopping else "train_loss"
-        callbacks.extend(self._lr_schedule(monitor))
-        stopping = StoppingRule(
-            monitor,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            adaptive=self.learning_rate == "adaptive",
-            restore_best=self.early_stopping,
-            best=self._stopping_state[0] if continues else None,
-            no_improvement_count=self._stopping_state[1] if continues else 0,
-        )
-        callbacks.append(("gmnm_stopping", stopping))
-        if self.verbose == 1:
-            desc = type(self).__name__
-            callbacks.append(("gmnm_progress", EpochProgressBar(max_epochs, desc)))
-        callbacks.extend(copy.deepcopy(self.callbacks or []))
-
-        net = GMNMNet(
+        problem = TrainingProblem(
             module=self.module_,
             criterion=self._criterion(),
-            optimizer=torch.optim.Adam,
-            # One fused kernel for all parameters instead of a loop of small
-            # elementwise operations per parameter (CPU and CUDA).
-            optimizer__fused=True,
-            # The penalty acts on the mixing weights and the linear term
-            # (the parameters named "weight" and "linear_weight").
-            optimizer__param_groups=[
-                ("*weight", {"weight_decay": self.alpha / (batch_size * mean_weight)})
-            ],
-            lr=self.learning_rate_init,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            iterator_train=TensorBatches,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            train_split=None,
-            callbacks=callbacks,
+            X=Xs,
+            y=targets,
+            sample_weight=sample_weight,
+            alpha=self.alpha,
             device=device,
-            verbose=int(self.verbose >= 2),
+            validation=None if held_out is None else self._validation(*held_out),
         )
-        net.initialize()
-        if incremental and self._optimizer_state is not None:
-            net.optimizer_.load_state_dict(self._optimizer_state)
-        with explain_cuda_oom("fit"):
-            data = TensorData(
-                torch.as_tensor(Xs, dtype=torch.float32).to(device),
-                torch.as_tensor(targets, dtype=self._target_dtype).to(device),
-                None
-                if sample_weight is None
-                else torch.as_tensor(sample_weight, dtype=torch.float32).to(device),
-            )
-            net.partial_fit(data, None)
-        del data
-
-        epochs = [row for row in net.history if "train_loss" in row]
-        self.device_ = device
-        # The fitted module lives on the CPU, so that a fitted estimator
-        # holds no GPU memory and unpickles on machines without a GPU.
-        self.module_ = net.module_.to("cpu").eval()
-        self._optimizer_state = _cpu_copy(net.optimizer_.state_dict())
-        self._stopping_state = (stopping.best_, stopping.no_improvement_count_)
-        self.n_iter_ += len(epochs)
-        self.loss_curve_.extend(float(row["train_loss"]) for row in epochs)
-        if self.early_stopping:
-            self.validation_scores_.extend(
-                float(row["valid_score"]) for row in epochs if "valid_score" in row
-            )
-            self.best_validation_score_ = stopping.best_
+        if self.solver == "lbfgs":
+            record = fit_lbfgs(self, problem, max_iter=self._max_iter())
         else:
-            self.best_loss_ = stopping.best_
-        self._export_parameters()
-
-        if net.interrupted_:
-            warnings.warn(
-                f"Training interrupted by user after {len(epochs)} epoch(s); "
-                "the model keeps the weights reached so far.",
-                UserWarning,
-                stacklevel=5,
+            batch_size = (
+                auto_batch_size(X.shape[0])
+                if self.batch_size == "auto"
+                else min(self.batch_size, X.shape[0])
             )
-        elif (
-            not incremental
-            and not stopping.should_stop_
-            and len(epochs) == max_epochs
-        ):
-            warnings.warn(
-                f"{type(self).__name__}: the maximum number of epochs "
-                f"(max_iter={self.max_iter}) was reached and the optimisation "
-                "has not converged yet; consider increasing max_iter.",
-                ConvergenceWarning,
-                stacklevel=5,
+            best, no_improvement_count = self._stopping_state
+            record = fit_stochastic(
+                self,
+                problem,
+                batch_size=batch_size,
+                max_epochs=1 if incremental else self._max_iter(),
+                seed=int(rng.randint(np.iinfo(np.int32).max)),
+                epoch_offset=self.n_iter_,
+                resume=(
+                    best,
+                    no_improvement_count,
+                    self._optimizer_state if incremental else None,
+                ),
             )
+        self._book(record, device, incremental)
         return self
+
+    def _early_stopping(self) -> bool:
+        """Whether this fit holds out a validation set (Adam only, as MLP)."""
+        return self.early_stopping and self.solver == "adam"
+
+    def _max_iter(self) -> int:
+        """``max_iter``, with ``'auto'`` resolved for the solver."""
+        if self.max_iter != "auto":
+            return self.max_iter
+        return _AUTO_MAX_ITER[self.solver]
+
+    def _split_validation(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        sample_weight: np.ndarray | None,
+        rng: np.random.RandomState,
+    ) -> tuple:
+        """Hold out ``validation_fraction`` of the rows for early stopping.
+
+        Returns the training rows ``X, y, sample_weight`` and the held-out
+        rows ``(X_val, y_val, w_val)``.
+        """
+        train, val = train_test_split(
+            np.arange(X.shape[0]),
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=y if self._stratify_split else None,
+        )
+        w_val = None
+        if sample_weight is not None:
+            sample_weight, w_val = sample_weight[train], sample_weight[val]
+            if not w_val.sum() > 0:
+                raise ValueError(
+                    "The sample weights of the validation set are all zero; "
+                    "use another random_state or validation_fraction."
+                )
+        return X[train], y[train], sample_weight, (X[val], y[val], w_val)
+
+    def _validation(
+        self, X_val: np.ndarray, y_val: np.ndarray, w_val: np.ndarray | None
+    ) -> tuple[np.ndarray, Callable[[np.ndarray], float]]:
+        """Standardised held-out inputs and the score of outputs on them."""
+        val_targets, _ = self._encode_targets(y_val)
+
+        def score(outputs: np.ndarray) -> float:
+            return self._validation_score(outputs, val_targets, w_val)
+
+        return self._standardize(X_val), score
 
     def _initialize_module(
         self,
@@ -489,7 +453,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 learn_centers=self.learn_centers,
                 linear_term=self.linear_term,
             )
-        module.init_from_data(
+        init_from_data(
+            module,
             Xs,
             ridge_targets,
             init=self.init,
@@ -497,11 +462,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             random_state=rng,
         )
         self.module_ = module
+        self._reset_record()
+
+    # -- the fit record ---------------------------------------------------
+    def _reset_record(self) -> None:
+        """Empty fit record of a freshly initialised module."""
         self._optimizer_state = None
         self._stopping_state = (None, 0)
         self.n_iter_ = 0
         self.loss_curve_ = []
-        if self.early_stopping:
+        if self._early_stopping():
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
@@ -510,35 +480,50 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
 
-    def _lr_schedule(self, monitor: str) -> list:
-        """The skorch scheduler behind ``learning_rate``, as named callbacks."""
-        if self.learning_rate == "invscaling":
-            offset, power_t = self.n_iter_, self.power_t
-            return [
-                (
-                    "gmnm_lr",
-                    LRScheduler(
-                        torch.optim.lr_scheduler.LambdaLR,
-                        lr_lambda=lambda epoch: (offset + epoch + 1) ** -power_t,
-                    ),
-                )
-            ]
-        if self.learning_rate == "adaptive":
-            return [
-                (
-                    "gmnm_lr",
-                    LRScheduler(
-                        torch.optim.lr_scheduler.ReduceLROnPlateau,
-                        monitor=monitor,
-                        mode="max" if monitor == "valid_score" else "min",
-                        factor=0.2,
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="abs",
-                    ),
-                )
-            ]
-        return []
+    def _book(
+        self, record: TrainingRecord, device: torch.device, incremental: bool
+    ) -> None:
+        """Book a solver's record into the fitted attributes, and warn."""
+        self.device_ = device
+        # The fitted module lives on the CPU, so that a fitted estimator
+        # holds no GPU memory and unpickles on machines without a GPU.
+        self.module_ = record.module.to("cpu").eval()
+        self._optimizer_state = (
+            None
+            if record.optimizer_state is None
+            else _cpu_copy(record.optimizer_state)
+        )
+        self._stopping_state = (record.best, record.no_improvement_count)
+        self.n_iter_ += len(record.losses)
+        self.loss_curve_.extend(record.losses)
+        if self._early_stopping():
+            self.validation_scores_.extend(record.validation_scores)
+            self.best_validation_score_ = record.best
+        elif record.best is not None:
+            self.best_loss_ = min(record.best, self.best_loss_ or np.inf)
+        self._export_parameters()
+
+        unit = "iteration" if self.solver == "lbfgs" else "epoch"
+        if record.interrupted:
+            warnings.warn(
+                f"Training interrupted by user after {len(record.losses)} "
+                f"{unit}(s); the model keeps the weights reached so far.",
+                UserWarning,
+                stacklevel=5,
+            )
+        elif record.limit is not None and not incremental:
+            limit = (
+                f"max_fun={self.max_fun} loss evaluations"
+                if record.limit == "max_fun"
+                else f"max_iter={self._max_iter()} {unit}s"
+            )
+            warnings.warn(
+                f"{type(self).__name__}: the maximum number of {unit}s or loss "
+                f"evaluations ({limit}) was reached and the optimisation has "
+                f"not converged yet; consider increasing {record.limit}.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
 
     def _export_parameters(self) -> None:
         """Copy the trained parameters into numpy attributes, in input units."""

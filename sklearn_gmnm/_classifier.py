@@ -9,6 +9,7 @@ import torch
 from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import _check_partial_fit_first_call
@@ -75,14 +76,16 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         learn_centers: bool = True,
         linear_term: bool = True,
         init: str = "kmeans",
+        solver: str = "adam",
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
         learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
         power_t: float = 0.5,
-        max_iter: int = 20,
+        max_iter: int | str = "auto",
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         warm_start: bool = False,
@@ -100,6 +103,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             learn_centers=learn_centers,
             linear_term=linear_term,
             init=init,
+            solver=solver,
             alpha=alpha,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -108,6 +112,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             warm_start=warm_start,
@@ -124,7 +129,6 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    _target_dtype = torch.int64
     _stratify_split = True
 
     def _criterion(self) -> torch.nn.Module:
@@ -223,6 +227,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         sample_weight = self._row_weights(y, sample_weight, incremental=False)
         return self._fit(X, y, sample_weight)
 
+    @available_if(BaseGMNM._check_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None

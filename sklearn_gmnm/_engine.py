@@ -1,4 +1,4 @@
-"""skorch glue: the training engine behind the estimators.
+"""skorch glue: the engine of the mini-batch solver.
 
 The estimators move the data to the device once, as tensors, and hand skorch
 a :class:`TensorData` set; :class:`TensorBatches` then serves mini-batches by
@@ -23,6 +23,8 @@ from skorch.dataset import unpack_data
 from torch import Tensor
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
+
+from ._loss import weighted_mean_loss
 
 
 class TensorData(Dataset):
@@ -141,13 +143,8 @@ class GMNMNet(NeuralNet):
         return self.module_(x, **fit_params)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.criterion_(y_pred, y_true)
-        if loss.dim() > 1:
-            loss = loss.flatten(1).mean(1)
-        if isinstance(X, dict):
-            w = X["sample_weight"]
-            return (loss * w).sum() / w.sum().clamp_min(torch.finfo(w.dtype).tiny)
-        return loss.mean()
+        weight = X["sample_weight"] if isinstance(X, dict) else None
+        return weighted_mean_loss(self.criterion_, y_pred, y_true, weight)
 
 
 class NonFiniteGuard(Callback):
@@ -258,13 +255,6 @@ class NonFiniteGuard(Callback):
             self._snapshot(net)
             return
         self._restore(net, len(net.history), "the parameters became non-finite")
-
-
-class HalfSquaredError(torch.nn.Module):
-    """Per-element ``0.5 * (prediction - target)^2`` (the loss MLPRegressor reports)."""
-
-    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
-        return 0.5 * (prediction - target).square()
 
 
 class ValidationScore(Callback):

@@ -12,6 +12,9 @@ Three steps, each a function of its own:
 
 Everything is computed in float64 on the CPU and copied into the layer at
 the end; training then only refines a model that is already good.
+
+This module sits above :mod:`sklearn_gmnm.nn`: it writes into a layer, and
+the layer itself knows nothing of k-means or ridge regression.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sklearn.utils import check_random_state
 from .nn import _functional as F
 from .nn._layer import GMNM
 
-__all__ = ["initialize_gmnm", "place_centers", "fit_widths", "fit_mixing_weights"]
+__all__ = ["init_from_data", "place_centers", "fit_widths", "fit_mixing_weights"]
 
 #: Typical squared distance ``y^2`` of a cluster's points to its center after
 #: :func:`fit_widths`; larger values give narrower Gaussians.
@@ -267,7 +270,7 @@ def fit_mixing_weights(
 
 
 @torch.no_grad()
-def initialize_gmnm(
+def init_from_data(
     module: GMNM,
     X: Any,
     y: Any = None,
@@ -278,7 +281,59 @@ def initialize_gmnm(
     max_samples: int = 20_000,
     random_state: Any = None,
 ) -> GMNM:
-    """Initialise ``module`` in place from data (see :meth:`GMNM.init_from_data`)."""
+    """Initialise a GMNM layer's centers, widths and mixing weights from data.
+
+    Centers come from k-means (or random rows), widths from each cluster's
+    spread, and, when ``y`` is given, mixing weights, bias and linear term
+    from a ridge least-squares fit of ``y`` on the activations (and on ``X``
+    itself, for a layer with ``linear_term=True``). This is how the
+    estimators start; a torch user calls it on a layer of their own network.
+
+    The widths fit the spread of ``X`` as it is now: call it on inputs that
+    keep their distribution during training (raw or normalised features).
+    Inside a network whose earlier layers are still to be trained, those
+    features move and the Gaussians can end up far from them; there, prefer
+    the layer's data-free start (:meth:`~sklearn_gmnm.nn.GMNM.reset_parameters`)
+    on normalised inputs (for example after a :class:`torch.nn.LayerNorm`),
+    or initialise from the trained features.
+
+    Parameters
+    ----------
+    module : sklearn_gmnm.nn.GMNM
+        The layer to initialise, in place.
+    X : array-like or Tensor of shape (n_samples, in_features)
+        Inputs, in the space the layer sees them.
+    y : array-like or Tensor of shape (n_samples, out_features), default=None
+        Targets for the ridge fit of the mixing weights. ``None`` keeps the
+        current mixing weights.
+    init : {'kmeans', 'random'}, default='kmeans'
+        How to place the centers: k-means cluster centers, or randomly
+        chosen rows.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights; rows of weight zero have no influence.
+    ridge_alpha : float, default=1e-3
+        Relative ridge penalty of the mixing-weight fit.
+    max_samples : int, default=20_000
+        Rows (drawn at random) used for the initialisation.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the subsampling and of k-means.
+
+    Returns
+    -------
+    module : sklearn_gmnm.nn.GMNM
+        The initialised layer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_gmnm import init_from_data
+    >>> from sklearn_gmnm.nn import GMNM
+    >>> X = np.random.RandomState(0).normal(size=(200, 3))
+    >>> layer = init_from_data(GMNM(3, 1, n_components=8), X, X[:, :1] ** 2,
+    ...                        random_state=0)
+    >>> layer.centers.shape
+    torch.Size([8, 3])
+    """
     X = _as_float64_array(X)
     if X.ndim != 2 or X.shape[1] != module.in_features:
         raise ValueError(

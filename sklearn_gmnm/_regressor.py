@@ -8,10 +8,11 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
+from sklearn.utils._available_if import available_if
 
 from ._base import BaseGMNM, _weighted_mean_and_scale
 from ._docstrings import fill_doc
-from ._engine import HalfSquaredError
+from ._loss import HalfSquaredError
 from ._validation import validate_X_y_regression
 
 
@@ -64,14 +65,16 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         learn_centers: bool = True,
         linear_term: bool = True,
         init: str = "kmeans",
+        solver: str = "adam",
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
         learning_rate: str = "constant",
         learning_rate_init: float = 1e-3,
         power_t: float = 0.5,
-        max_iter: int = 20,
+        max_iter: int | str = "auto",
         tol: float = 1e-4,
         n_iter_no_change: int = 10,
+        max_fun: int = 15000,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         warm_start: bool = False,
@@ -88,6 +91,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             learn_centers=learn_centers,
             linear_term=linear_term,
             init=init,
+            solver=solver,
             alpha=alpha,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -96,6 +100,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             warm_start=warm_start,
@@ -105,8 +110,6 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             device=device,
             n_jobs=n_jobs,
         )
-
-    _target_dtype = torch.float32
 
     def _criterion(self) -> torch.nn.Module:
         return HalfSquaredError()
@@ -160,6 +163,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         X, y = self._validate_fit_data(X, y, reset=not self._continues(False))
         return self._fit(X, y, self._check_sample_weight(sample_weight, X))
 
+    @available_if(BaseGMNM._check_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None

@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.cluster import KMeans
 
+from sklearn_gmnm import init_from_data
 from sklearn_gmnm.nn import GMNM
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
@@ -172,7 +173,7 @@ def test_init_from_data_places_centers_at_kmeans_centers(covariance_type):
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(loc, 0.3, size=(50, 2)) for loc in (-4, 0, 4)])
     layer = GMNM(2, 1, n_components=3, covariance_type=covariance_type)
-    layer.init_from_data(X, random_state=0)
+    init_from_data(layer, X, random_state=0)
     # The layer seeds k-means with the first draw of its random state.
     seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
     reference = KMeans(3, n_init=1, max_iter=100, random_state=seed).fit(X)
@@ -190,7 +191,7 @@ def test_init_from_data_ridge_fit_is_good_before_training():
     X = rng.uniform(-3, 3, size=(400, 1))
     y = np.sin(X)
     layer = GMNM(1, 1, n_components=12)
-    layer.init_from_data(X, y, random_state=0)
+    init_from_data(layer, X, y, random_state=0)
     with torch.no_grad():
         pred = layer(torch.as_tensor(X, dtype=torch.float32)).numpy()
     assert np.sqrt(np.mean((pred - y) ** 2)) < 0.05
@@ -206,7 +207,7 @@ def test_init_from_data_fits_the_linear_term_jointly():
     errors = {}
     for linear_term in (False, True):
         layer = GMNM(2, 1, n_components=8, linear_term=linear_term)
-        layer.init_from_data(X, y, random_state=0)
+        init_from_data(layer, X, y, random_state=0)
         far = np.array([[6.0, -6.0]])
         with torch.no_grad():
             pred = layer(torch.as_tensor(far, dtype=torch.float32)).numpy()
@@ -220,10 +221,35 @@ def test_init_from_data_fits_the_linear_term_jointly():
 def test_init_from_data_with_fewer_distinct_rows_than_components():
     X = np.repeat(np.array([[0.0, 1.0], [2.0, 3.0]]), 5, axis=0)
     layer = GMNM(2, 1, n_components=6)
-    layer.init_from_data(X, X[:, :1], random_state=0)
+    init_from_data(layer, X, X[:, :1], random_state=0)
     assert torch.isfinite(layer.centers).all()
     assert torch.isfinite(layer.projections).all()
     assert torch.isfinite(layer.weight).all()
+
+
+def test_init_from_data_method_is_a_deprecated_alias():
+    X = np.random.RandomState(0).normal(size=(60, 2))
+    expected = init_from_data(GMNM(2, 1, n_components=3), X, X[:, :1], random_state=0)
+    layer = GMNM(2, 1, n_components=3)
+    with pytest.warns(FutureWarning, match="sklearn_gmnm.init_from_data"):
+        assert layer.init_from_data(X, X[:, :1], random_state=0) is layer
+    for got, want in zip(layer.parameters(), expected.parameters(), strict=True):
+        torch.testing.assert_close(got, want)
+
+
+def test_the_torch_layer_does_not_import_the_package_above_it():
+    # k-means and ridge sit above sklearn_gmnm.nn, which imports nothing of
+    # the package around it at module level (no import cycle).
+    import ast
+    from pathlib import Path
+
+    import sklearn_gmnm.nn as nn_package
+
+    for path in Path(nn_package.__file__).parent.glob("*.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom):
+                assert node.level <= 1, f"{path.name} imports {node.module}"
+                assert not (node.module or "").startswith("sklearn_gmnm"), path.name
 
 
 def test_fused_full_kernel_gradients_match_autograd_of_naive_formula():

@@ -9,8 +9,10 @@ import pytest
 import torch
 
 import sklearn_gmnm._base as base
+import sklearn_gmnm._solvers as _solvers
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
-from sklearn_gmnm._engine import HalfSquaredError, NonFiniteGuard
+from sklearn_gmnm._engine import NonFiniteGuard
+from sklearn_gmnm._loss import HalfSquaredError
 from sklearn_gmnm.nn import GMNM
 
 rng = np.random.RandomState(0)
@@ -216,7 +218,7 @@ def test_cuda_out_of_memory_in_fit_names_the_setting_to_lower(monkeypatch):
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
 
-    monkeypatch.setattr(base.GMNMNet, "partial_fit", oom)
+    monkeypatch.setattr(_solvers.GMNMNet, "partial_fit", oom)
     with pytest.raises(torch.cuda.OutOfMemoryError, match="lower batch_size"):
         GMNMRegressor(**SETTINGS).fit(X, y)
 

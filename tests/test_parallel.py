@@ -8,7 +8,7 @@ from sklearn.datasets import make_classification, make_regression
 from skorch.callbacks import Callback
 from threadpoolctl import threadpool_limits
 
-import sklearn_gmnm._base
+import sklearn_gmnm._solvers
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._parallel import effective_n_threads, limit_threads
 
@@ -31,11 +31,11 @@ def _record_threads(monkeypatch: pytest.MonkeyPatch) -> list:
     """Make every fit record the torch thread count of its epochs."""
     seen: list = []
 
-    class RecordingNet(sklearn_gmnm._base.GMNMNet):
+    class RecordingNet(sklearn_gmnm._solvers.GMNMNet):
         def get_default_callbacks(self):
             return [*super().get_default_callbacks(), ("threads", ThreadRecorder(seen))]
 
-    monkeypatch.setattr(sklearn_gmnm._base, "GMNMNet", RecordingNet)
+    monkeypatch.setattr(sklearn_gmnm._solvers, "GMNMNet", RecordingNet)
     return seen
 
 
@@ -104,19 +104,19 @@ def test_zero_n_jobs_is_rejected():
 
 
 def _threads_seen_in_a_worker() -> tuple[int, list]:
-    import sklearn_gmnm._base as base
+    import sklearn_gmnm._solvers as solvers
 
     seen: list = []
 
-    class RecordingNet(base.GMNMNet):
+    class RecordingNet(solvers.GMNMNet):
         def get_default_callbacks(self):
             return [*super().get_default_callbacks(), ("threads", ThreadRecorder(seen))]
 
-    original, base.GMNMNet = base.GMNMNet, RecordingNet
+    original, solvers.GMNMNet = solvers.GMNMNet, RecordingNet
     try:
         GMNMRegressor(**FAST).fit(X_reg, y_reg)
     finally:
-        base.GMNMNet = original
+        solvers.GMNMNet = original
     return cpu_count(), seen
 
 

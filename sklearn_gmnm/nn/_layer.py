@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import torch
@@ -58,7 +59,7 @@ class GMNM(nn.Module):
         by the other types.
     learn_centers : bool, default=True
         Whether the centers are trained. If False they stay where they were
-        initialised (for example by :meth:`init_from_data`).
+        initialised (for example by :func:`sklearn_gmnm.init_from_data`).
     bias : bool, default=True
         Whether to add a learnable bias ``b``.
     linear_term : bool, default=False
@@ -169,7 +170,8 @@ class GMNM(nn.Module):
         Centers are drawn from a standard normal; projections are scaled so
         that the squared distance of a typical input is of order one; the
         mixing weights follow :class:`torch.nn.Linear`; the linear term
-        starts at zero. Prefer :meth:`init_from_data` when data are at hand.
+        starts at zero. Prefer :func:`sklearn_gmnm.init_from_data` when data
+        are at hand.
         """
         d = self.in_features
         nn.init.normal_(self.centers)
@@ -221,69 +223,37 @@ class GMNM(nn.Module):
             out = torch.addmm(out, flat, self.linear_weight.t())
         return out.reshape(*x.shape[:-1], self.out_features)
 
-    def init_from_data(
-        self,
-        X: Any,
-        y: Any = None,
-        *,
-        init: str = "kmeans",
-        sample_weight: Any = None,
-        ridge_alpha: float = 1e-3,
-        max_samples: int = 20_000,
-        random_state: Any = None,
-    ) -> GMNM:
-        """Initialise centers, widths and (optionally) mixing weights from data.
+    def init_from_data(self, X: Any, y: Any = None, **kwargs: Any) -> GMNM:
+        """Deprecated alias of :func:`sklearn_gmnm.init_from_data`.
 
-        Centers come from k-means (or random rows), widths from each
-        cluster's spread, and, when ``y`` is given, mixing weights, bias and
-        linear term from a ridge least-squares fit of ``y`` on the
-        activations (and on ``X`` itself, with ``linear_term=True``).
-
-        The widths fit the spread of ``X`` as it is now: call it on inputs
-        that keep their distribution during training (raw or normalised
-        features). Inside a network whose earlier layers are still to be
-        trained, those features move and the Gaussians can end up far from
-        them; there, prefer the data-free start of :meth:`reset_parameters`
-        on normalised inputs (for example after a :class:`torch.nn.LayerNorm`),
-        or initialise from the trained features.
+        .. deprecated:: 0.2
+            Use ``sklearn_gmnm.init_from_data(layer, X, y, ...)``; this method
+            will be removed in 0.4. The torch layer does not depend on the
+            k-means and ridge initialisation, which lives above it.
 
         Parameters
         ----------
         X : array-like or Tensor of shape (n_samples, in_features)
-            Inputs, in the space the layer sees them.
+            Inputs.
         y : array-like or Tensor of shape (n_samples, out_features), default=None
-            Targets for the ridge fit of the mixing weights. ``None`` keeps the
-            current mixing weights.
-        init : {'kmeans', 'random'}, default='kmeans'
-            How to place the centers: k-means cluster centers, or randomly
-            chosen rows.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights; rows of weight zero have no influence.
-        ridge_alpha : float, default=1e-3
-            Relative ridge penalty of the mixing-weight fit.
-        max_samples : int, default=20_000
-            Rows (drawn at random) used for the initialisation.
-        random_state : int, RandomState instance or None, default=None
-            Seed of the subsampling and of k-means.
+            Targets of the ridge fit.
+        **kwargs : dict
+            Keyword arguments of :func:`sklearn_gmnm.init_from_data`.
 
         Returns
         -------
         self : GMNM
             The initialised layer.
         """
-        from .._initialization import initialize_gmnm
-
-        initialize_gmnm(
-            self,
-            X,
-            y,
-            init=init,
-            sample_weight=sample_weight,
-            ridge_alpha=ridge_alpha,
-            max_samples=max_samples,
-            random_state=random_state,
+        warnings.warn(
+            "GMNM.init_from_data is deprecated since 0.2 and will be removed in "
+            "0.4; use sklearn_gmnm.init_from_data(layer, X, y, ...) instead.",
+            FutureWarning,
+            stacklevel=2,
         )
-        return self
+        from .. import init_from_data
+
+        return init_from_data(self, X, y, **kwargs)
 
     def extra_repr(self) -> str:
         rank = (
