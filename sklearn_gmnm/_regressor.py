@@ -22,13 +22,20 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
 
     The model is ``sum_i pi_i exp(-0.5 ||A_i (x - mu_i)||^2) + b``: centers
     from k-means, widths from the clusters' spread, mixing weights from a
-    ridge fit, then trained end to end with Adam on the squared error. Inputs
-    and targets are standardised internally.
+    ridge fit, then trained end to end on the squared error, with mini-batch
+    Adam or full-batch L-BFGS (``solver``). Inputs and targets are
+    standardised internally.
 
     Training stops early on the stopping rule (see ``tol``). Interrupting
     ``fit`` (Ctrl-C, ``KeyboardInterrupt``) ends training after a warning and
     leaves a usable model with the weights reached so far (the best ones with
     ``early_stopping``).
+
+    Which solver: ``'lbfgs'`` for small and smooth problems (up to a few
+    thousand rows, a target that is a smooth function of the inputs), where
+    it converges far beyond Adam; ``'adam'`` for larger data, noisy targets,
+    ``partial_fit`` and early stopping. This is the advice scikit-learn gives
+    for :class:`~sklearn.neural_network.MLPRegressor`.
 
     Parameters
     ----------
@@ -174,6 +181,8 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         and initialises the model from this chunk; later calls continue with
         the same optimiser state. ``max_iter`` and early stopping do not
         apply.
+        Only with ``solver='adam'``: with ``'lbfgs'``, which trains on all
+        rows at once, the estimator has no ``partial_fit`` (as MLP).
 
         Parameters
         ----------

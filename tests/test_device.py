@@ -58,18 +58,19 @@ def test_cuda_hidden_by_cuda_visible_devices_is_a_clear_error():
 
 
 @needs_cuda
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 @pytest.mark.parametrize("Estimator, X, y", [
     (GMNMRegressor, X_reg, y_reg),
     (GMNMClassifier, X_iris, y_iris),
 ])
 def test_fit_on_cuda_keeps_the_model_on_the_cpu_and_releases_gpu_memory(
-    Estimator, X, y
+    Estimator, X, y, solver
 ):
     # A first fit and predict set up CUDA's own per-process state (cuBLAS
     # workspaces); the second fit must leave nothing more behind.
-    Estimator(device="cuda", **FAST).fit(X, y).predict(X)
+    Estimator(device="cuda", solver=solver, **FAST).fit(X, y).predict(X)
     before = torch.cuda.memory_allocated()
-    est = Estimator(device="cuda", **FAST).fit(X, y)
+    est = Estimator(device="cuda", solver=solver, **FAST).fit(X, y)
     assert est.device_.type == "cuda"
     assert all(p.device.type == "cpu" for p in est.module_.parameters())
     assert torch.cuda.memory_allocated() == before
