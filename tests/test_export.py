@@ -64,11 +64,10 @@ def _classifier(covariance_type, labels, variant="default"):
 
 
 def _assert_close(actual, expected):
-    """Equal within float32 round-off, relative to the size of each output."""
-    actual = np.asarray(actual, dtype=np.float64)
+    """Within 1e-4 relative, each column against its own magnitude."""
     assert actual.shape == expected.shape
     scale = np.abs(expected).max(axis=0)
-    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5 * scale.max())
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
