@@ -20,6 +20,9 @@ X = _rng.randn(120, 4) * np.array([1.0, 30.0, 0.01, 5.0]) + np.array(
     [0.0, 100.0, -3.0, 7.0]
 )
 X32 = torch.as_tensor(X, dtype=torch.float32)
+# The float32 inputs the modules see, as float64 for predict: the comparisons
+# then measure the modules, not the rounding of the inputs to float32.
+X_ROUNDED = X32.numpy().astype(np.float64)
 Z = (X - X.mean(0)) / X.std(0)
 Y1 = 50.0 * np.sin(Z[:, 0]) + 20.0 * Z[:, 1] * Z[:, 3] + 1000.0
 Y2 = np.column_stack([Y1, -3.0 * Z[:, 2] ** 2])
@@ -83,7 +86,7 @@ def test_regressor_module_matches_predict(covariance_type, y_ndim, variant):
     assert out.dtype == torch.float32
     # Shaped like predict: 1-D for a 1-D y.
     assert out.ndim == y_ndim
-    _assert_close(out.numpy(), reg.predict(X))
+    _assert_close(out.numpy(), reg.predict(X_ROUNDED))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -93,11 +96,13 @@ def test_classifier_module_matches_predict_proba(covariance_type, labels, varian
     clf = _classifier(covariance_type, labels, variant)
     with torch.no_grad():
         proba = clf.to_torch()(X32).numpy()
-    expected = clf.predict_proba(X)
+    expected = clf.predict_proba(X_ROUNDED)
     assert proba.shape == (X.shape[0], clf.classes_.shape[0])
     np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
-    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    np.testing.assert_array_equal(
+        clf.classes_[proba.argmax(axis=1)], clf.predict(X_ROUNDED)
+    )
 
 
 MODELS = [
@@ -155,6 +160,7 @@ def test_unfitted_estimator_raises_not_fitted(estimator):
 def test_extreme_inputs_stay_finite_and_match_predict(covariance_type):
     reg = _regressor(covariance_type, 2)
     extreme = np.array([[1e30, -1e30, 1e30, 0.0], [-3e38, 3e38, 0.0, 1e-30]])
+    extreme = extreme.astype(np.float32).astype(np.float64)
     with torch.no_grad():
         out = reg.to_torch()(torch.as_tensor(extreme, dtype=torch.float32)).numpy()
     assert np.isfinite(out).all()
@@ -175,7 +181,7 @@ def test_module_is_a_float32_copy():
     with torch.no_grad():
         out = module64(torch.as_tensor(X, dtype=torch.float64))
     assert out.dtype == torch.float32
-    _assert_close(out.numpy(), reg64.predict(X))
+    _assert_close(out.numpy(), reg64.predict(X_ROUNDED))
     # Changing the estimator's module afterwards leaves the export alone.
     with torch.no_grad():
         before = module64(X32).clone()
