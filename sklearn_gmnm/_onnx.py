@@ -70,7 +70,9 @@ def _parse_regressor(scope, model, inputs, custom_parsers=None):
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     _check_fitted(model)
-    _label_array(model.classes_)  # refuse labels ONNX cannot hold, early
+    # Refuse labels that ONNX cannot hold before any graph is built (with
+    # the option nocl, the labels are the class indices).
+    _label_array(get_label_classes(scope, model))
     return _parse_sklearn_classifier(
         scope, model, inputs, custom_parsers=custom_parsers
     )
@@ -188,8 +190,8 @@ class _Graph:
 
     def clip(self, x: str, bound: float) -> str:
         if self.opset >= 11:
-            low = self.constant("clip_min", np.float64(-bound))
-            high = self.constant("clip_max", np.float64(bound))
+            low = self.constant("clip_min", -bound)
+            high = self.constant("clip_max", bound)
             return self.node("Clip", [x, low, high])
         return self.node("Clip", [x], min=-bound, max=bound)
 
@@ -294,7 +296,16 @@ def convert_gmnm_classifier(scope, operator, container) -> None:
 
 
 def register_converters() -> None:
-    """Register (or re-register) both estimators with skl2onnx."""
+    """Register both estimators with skl2onnx.
+
+    Adds a parser, a shape calculator and a converter for
+    :class:`~sklearn_gmnm.GMNMRegressor` (alias ``'SklearnGMNMRegressor'``)
+    and :class:`~sklearn_gmnm.GMNMClassifier` (alias
+    ``'SklearnGMNMClassifier'``, with the options ``zipmap``, ``nocl`` and
+    ``output_class_labels``) through
+    :func:`skl2onnx.update_registered_converter`. Importing
+    :mod:`sklearn_gmnm.onnx` calls it; calling it again is harmless.
+    """
     update_registered_converter(
         GMNMRegressor,
         REGRESSOR_ALIAS,
