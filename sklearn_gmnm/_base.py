@@ -623,3 +623,48 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         if isinstance(state.get("device_"), str):
             state["device_"] = torch.device(state["device_"])
         super().__setstate__(state)
+
+    # -- serving ----------------------------------------------------------
+    def to_torch(self) -> torch.nn.Module:
+        """The fitted model as a self-contained ``torch.nn.Module``.
+
+        The module maps raw float32 inputs of shape ``(n_samples,
+        n_features)`` to what :meth:`predict` returns for the regressor and
+        to what :meth:`predict_proba` returns for the classifier, the
+        standardisation of the inputs (and of the targets) included. It
+        computes in float32 with plain tensor operations, holds its
+        parameters as buffers (``.to(device)`` moves them) and is accepted by
+        :func:`torch.jit.trace` and :func:`torch.export.export`. It is a copy:
+        later fits of the estimator do not change it.
+
+        Returns
+        -------
+        module : torch.nn.Module
+            The model in inference form, in eval mode.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator is not fitted.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn_gmnm import GMNMRegressor
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> reg = GMNMRegressor(n_components=8, max_iter=5, random_state=0)
+        >>> module = reg.fit(X, y).to_torch()
+        >>> module(torch.as_tensor(X[:3], dtype=torch.float32)).shape
+        torch.Size([3])
+        """
+        from ._export import GMNMInference, _checked_module
+
+        check_is_fitted(self, "module_")
+        return GMNMInference(
+            _checked_module(self),
+            self._x_mean,
+            self._x_scale,
+            _MAX_STANDARD_SCORE,
+            **self._export_head(),
+        ).eval()

@@ -324,3 +324,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         """
         indices = self._forward(X).argmax(axis=1)
         return self.classes_[indices]
+
+    def _export_head(self) -> dict:
+        """Output map of :meth:`to_torch` and of the ONNX converter."""
+        return {"softmax": True}

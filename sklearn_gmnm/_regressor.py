@@ -223,3 +223,11 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _export_head(self) -> dict:
+        """Output map of :meth:`to_torch` and of the ONNX converter."""
+        return {
+            "output_scale": self._y_scale,
+            "output_offset": self._y_mean,
+            "squeeze": self._y_ndim == 1,
+        }

@@ -1,0 +1,265 @@
+"""Inference form of a fitted estimator, for serving.
+
+A fitted estimator computes ``predict`` in three steps: standardise the inputs
+(float64, clipped at ``_MAX_STANDARD_SCORE`` standard deviations), run the
+GMNM module (float32), then map the raw outputs back (target scaling for the
+regressor, a softmax for the classifier). :func:`inference_constants` turns
+the fitted module into the float32 arrays that a plain chain of matrix
+products and elementwise operations needs; :class:`GMNMInference` is that
+chain as a self-contained ``torch.nn.Module`` (what ``to_torch`` returns),
+and :mod:`sklearn_gmnm._onnx` writes the same chain as an ONNX graph.
+
+The inference form does not use the custom autograd function of the full
+covariance type (``_ProjectedGaussian``): ``torch.jit.trace`` cannot record
+it, and inference needs no backward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .nn import GMNM
+
+__all__ = ["GMNMInference", "inference_constants"]
+
+
+def _checked_module(estimator: Any) -> GMNM:
+    """The fitted GMNM module of ``estimator``, or a TypeError."""
+    module = estimator.module_
+    if not isinstance(module, GMNM):
+        raise TypeError(
+            f"{type(estimator).__name__} holds a module of type "
+            f"{type(module).__name__}; only a single GMNM layer can be exported."
+        )
+    return module
+
+
+@torch.no_grad()
+def inference_constants(module: GMNM) -> dict[str, np.ndarray | int | str]:
+    """Float32 arrays of the inference form of a GMNM module.
+
+    The derived arrays (stacked projections, precisions, squared norms of
+    the centers) are computed in the module's own dtype with the operations
+    of :mod:`sklearn_gmnm.nn._functional`, then cast to float32. Factors of
+    ``-2`` and ``-0.5``, which are exact in floating point, are folded in.
+
+    Parameters
+    ----------
+    module : GMNM
+        A (fitted) GMNM layer.
+
+    Returns
+    -------
+    constants : dict
+        ``covariance_type`` and ``n_components``; per type:
+
+        - ``'full'``: ``stacked_t`` of shape (d, m * r), ``offset`` of shape
+          (m * r,) and ``rank``: ``g = exp(-0.5 * sum_r (x @ stacked_t -
+          offset)^2)``;
+        - ``'diag'``: ``prec_t`` (d, m), ``cross_t`` (d, m) and ``center_sq``
+          (m,): ``q = (x * x) @ prec_t + x @ cross_t + center_sq``;
+        - ``'spherical'``: ``cross_t`` (d, m), ``center_sq`` (m,) and
+          ``neg_half_prec`` (m,): ``g = exp(relu(|x|^2 + x @ cross_t +
+          center_sq) * neg_half_prec)``;
+        - ``'tied'``: ``projection_t`` (d, r), ``cross_t`` (r, m) and
+          ``center_sq`` (m,), the spherical form in the projected space.
+
+        For every type, ``weight_t`` (m, k), ``bias`` (k,) and
+        ``linear_t`` (d, k) or None.
+    """
+    centers = module.centers.detach()
+    proj = module.projections.detach()
+    kind = module.covariance_type
+    out: dict[str, Any] = {
+        "covariance_type": kind,
+        "n_components": module.n_components,
+    }
+    if kind == "full":
+        m, r, d = proj.shape
+        out["stacked_t"] = proj.reshape(m * r, d).t()
+        out["offset"] = torch.einsum("mrd,md->mr", proj, centers).reshape(m * r)
+        out["rank"] = r
+    elif kind == "diag":
+        prec = proj.square()
+        weighted = prec * centers
+        out["prec_t"] = prec.t()
+        out["cross_t"] = -2.0 * weighted.t()
+        out["center_sq"] = (weighted * centers).sum(-1)
+    elif kind == "spherical":
+        out["cross_t"] = -2.0 * centers.t()
+        out["center_sq"] = centers.square().sum(-1)
+        out["neg_half_prec"] = -0.5 * proj.square()
+    else:  # tied
+        projected = centers @ proj.t()
+        out["projection_t"] = proj.t()
+        out["cross_t"] = -2.0 * projected.t()
+        out["center_sq"] = projected.square().sum(-1)
+    out["weight_t"] = module.weight.detach().t()
+    out["bias"] = (
+        torch.zeros(module.out_features, dtype=module.weight.dtype)
+        if module.bias is None
+        else module.bias.detach()
+    )
+    out["linear_t"] = (
+        None if module.linear_weight is None else module.linear_weight.detach().t()
+    )
+    return {
+        key: (
+            value.to(torch.float32).contiguous().numpy().copy()
+            if isinstance(value, Tensor)
+            else value
+        )
+        for key, value in out.items()
+    }
+
+
+class GMNMInference(nn.Module):
+    """A fitted GMNM estimator as a plain ``torch.nn.Module``, float32.
+
+    Maps raw inputs of shape ``(n, n_features)`` to the estimator's outputs:
+    standardisation (and its clip), the GMNM layer in plain operations, and
+    the output map (target scaling, or a softmax). Every tensor is a buffer,
+    so ``.to(device)`` moves the whole model, and ``torch.jit.trace`` and
+    ``torch.export.export`` accept it.
+
+    Parameters
+    ----------
+    module : GMNM
+        The fitted layer; its parameters are copied as float32.
+    x_mean : ndarray of shape (n_features,)
+        Means used to standardise the inputs.
+    x_scale : ndarray of shape (n_features,)
+        Standard deviations used to standardise the inputs.
+    max_score : float
+        Standardised inputs are clipped to ``[-max_score, max_score]``.
+    output_scale : ndarray of shape (n_outputs,) or None, default=None
+        Factor applied to the layer's outputs (regression targets).
+    output_offset : ndarray of shape (n_outputs,) or None, default=None
+        Offset added after ``output_scale``.
+    softmax : bool, default=False
+        Whether to return the softmax of the outputs (class probabilities).
+    squeeze : bool, default=False
+        Whether to return a 1-D output (the layer has one output).
+    """
+
+    def __init__(
+        self,
+        module: GMNM,
+        x_mean: np.ndarray,
+        x_scale: np.ndarray,
+        max_score: float,
+        *,
+        output_scale: np.ndarray | None = None,
+        output_offset: np.ndarray | None = None,
+        softmax: bool = False,
+        squeeze: bool = False,
+    ) -> None:
+        super().__init__()
+        if squeeze and module.out_features != 1:
+            raise ValueError(
+                f"squeeze=True needs a single output, got {module.out_features}."
+            )
+        constants = inference_constants(module)
+        self.covariance_type: str = module.covariance_type
+        self.in_features: int = module.in_features
+        self.out_features: int = module.out_features
+        self.n_components: int = module.n_components
+        self.rank: int = int(constants.get("rank", 1))
+        self.max_score = float(max_score)
+        self.softmax = bool(softmax)
+        self.squeeze = bool(squeeze)
+
+        def buffer(name: str, value: Any) -> None:
+            # What a model does not use is a plain None attribute, not a None
+            # buffer: torch.export does not accept those.
+            if value is None:
+                setattr(self, name, None)
+            else:
+                tensor = torch.as_tensor(np.asarray(value, dtype=np.float32))
+                self.register_buffer(name, tensor)
+
+        buffer("x_mean", x_mean)
+        buffer("x_scale", x_scale)
+        for name in (
+            "stacked_t",
+            "offset",
+            "prec_t",
+            "cross_t",
+            "center_sq",
+            "neg_half_prec",
+            "projection_t",
+            "weight_t",
+            "bias",
+            "linear_t",
+        ):
+            buffer(name, constants.get(name))
+        buffer("output_scale", output_scale)
+        buffer("output_offset", output_offset)
+
+    def activations(self, xs: Tensor) -> Tensor:
+        """Gaussian activations of standardised inputs.
+
+        Parameters
+        ----------
+        xs : Tensor of shape (n, n_features)
+            Standardised float32 inputs.
+
+        Returns
+        -------
+        g : Tensor of shape (n, n_components)
+            Activations in ``[0, 1]``.
+        """
+        if self.covariance_type == "full":
+            y = xs @ self.stacked_t - self.offset
+            q = y.square().reshape(-1, self.n_components, self.rank).sum(-1)
+            return torch.exp(-0.5 * q)
+        if self.covariance_type == "diag":
+            q = (xs * xs) @ self.prec_t + xs @ self.cross_t + self.center_sq
+            return torch.exp(-0.5 * torch.relu(q))
+        if self.covariance_type == "spherical":
+            dist = xs.square().sum(-1, keepdim=True) + xs @ self.cross_t
+            return torch.exp(torch.relu(dist + self.center_sq) * self.neg_half_prec)
+        xp = xs @ self.projection_t
+        dist = xp.square().sum(-1, keepdim=True) + xp @ self.cross_t
+        return torch.exp(-0.5 * torch.relu(dist + self.center_sq))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Outputs of the estimator for raw inputs.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Raw inputs, as given to ``predict``; cast to float32.
+
+        Returns
+        -------
+        out : Tensor of shape (n,), (n, n_outputs) or (n, n_classes)
+            Predictions (1-D where the regressor was fitted on a 1-D ``y``)
+            or class probabilities.
+        """
+        x = x.to(torch.float32)
+        xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
+        out = self.activations(xs) @ self.weight_t + self.bias
+        if self.linear_t is not None:
+            out = out + xs @ self.linear_t
+        if self.output_scale is not None:
+            out = out * self.output_scale
+        if self.output_offset is not None:
+            out = out + self.output_offset
+        if self.softmax:
+            out = torch.softmax(out, dim=-1)
+        if self.squeeze:
+            out = out[:, 0]
+        return out
+
+    def extra_repr(self) -> str:
+        head = "softmax" if self.softmax else "identity"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_components={self.n_components}, "
+            f"covariance_type={self.covariance_type!r}, output={head!r}"
+        )

@@ -1,0 +1,195 @@
+"""``to_torch``: the fitted estimators as self-contained torch modules."""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+from sklearn_gmnm import GMNMClassifier, GMNMRegressor
+from sklearn_gmnm._export import GMNMInference
+
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+
+# Features of very different scales and offsets, so that a missing or wrong
+# standardisation shows.
+_rng = np.random.RandomState(0)
+X = _rng.randn(120, 4) * np.array([1.0, 30.0, 0.01, 5.0]) + np.array(
+    [0.0, 100.0, -3.0, 7.0]
+)
+X32 = torch.as_tensor(X, dtype=torch.float32)
+# The float32 inputs the modules see, as float64 for predict: the comparisons
+# then measure the modules, not the rounding of the inputs to float32.
+X_ROUNDED = X32.numpy().astype(np.float64)
+Z = (X - X.mean(0)) / X.std(0)
+Y1 = 50.0 * np.sin(Z[:, 0]) + 20.0 * Z[:, 1] * Z[:, 3] + 1000.0
+Y2 = np.column_stack([Y1, -3.0 * Z[:, 2] ** 2])
+LABELS = {
+    "binary_int": np.where(Z[:, 0] + Z[:, 1] > 0, 1, -1),
+    "multiclass_str": np.array(["low", "mid", "high"])[
+        np.digitize(Z[:, 0] - Z[:, 3], [-0.5, 0.5])
+    ],
+}
+VARIANTS = {
+    "default": {},
+    "low_rank_no_linear": {"rank": 2, "linear_term": False},
+    "fixed_centers": {"learn_centers": False},
+}
+
+
+@functools.cache
+def _regressor(covariance_type, y_ndim, variant="default"):
+    y = Y1 if y_ndim == 1 else Y2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GMNMRegressor(
+            n_components=6,
+            covariance_type=covariance_type,
+            max_iter=3,
+            random_state=0,
+            **VARIANTS[variant],
+        ).fit(X, y)
+
+
+@functools.cache
+def _classifier(covariance_type, labels, variant="default"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GMNMClassifier(
+            n_components=6,
+            covariance_type=covariance_type,
+            max_iter=3,
+            random_state=0,
+            **VARIANTS[variant],
+        ).fit(X, LABELS[labels])
+
+
+def _assert_close(actual, expected):
+    """Within 1e-4 relative, each column against its own magnitude."""
+    assert actual.shape == expected.shape
+    scale = np.abs(expected).max(axis=0)
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("y_ndim", [1, 2])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_regressor_module_matches_predict(covariance_type, y_ndim, variant):
+    reg = _regressor(covariance_type, y_ndim, variant)
+    module = reg.to_torch()
+    assert isinstance(module, torch.nn.Module)
+    assert not module.training
+    with torch.no_grad():
+        out = module(X32)
+    assert out.dtype == torch.float32
+    # Shaped like predict: 1-D for a 1-D y.
+    assert out.ndim == y_ndim
+    _assert_close(out.numpy(), reg.predict(X_ROUNDED))
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("labels", list(LABELS))
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_classifier_module_matches_predict_proba(covariance_type, labels, variant):
+    clf = _classifier(covariance_type, labels, variant)
+    with torch.no_grad():
+        proba = clf.to_torch()(X32).numpy()
+    expected = clf.predict_proba(X_ROUNDED)
+    assert proba.shape == (X.shape[0], clf.classes_.shape[0])
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(
+        clf.classes_[proba.argmax(axis=1)], clf.predict(X_ROUNDED)
+    )
+
+
+MODELS = [
+    pytest.param(make, id=f"{kind}-{covariance_type}")
+    for covariance_type in COVARIANCE_TYPES
+    for kind, make in (
+        ("regressor", functools.partial(_regressor, covariance_type, 1)),
+        (
+            "classifier",
+            functools.partial(_classifier, covariance_type, "multiclass_str"),
+        ),
+    )
+]
+
+
+# Recent torch releases deprecate TorchScript in favour of torch.export; tracing
+# still works and is what TorchScript serving stacks load.
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace:DeprecationWarning")
+@pytest.mark.parametrize("make", MODELS)
+def test_jit_trace(make):
+    module = make().to_torch()
+    with warnings.catch_warnings():
+        # A TracerWarning would mean a value baked into the trace.
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, X32[:5])
+    # Plain operations only: no Python autograd function in the graph.
+    assert "PythonOp" not in str(traced.inlined_graph)
+    with torch.no_grad():
+        # Another batch size than the one traced.
+        np.testing.assert_array_equal(traced(X32).numpy(), module(X32).numpy())
+
+
+@pytest.mark.parametrize("make", MODELS)
+def test_torch_export(make):
+    module = make().to_torch()
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(
+        module, (X32[:5],), dynamic_shapes={"x": {0: batch}}
+    )
+    exported = program.module()
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            exported(X32).numpy(), module(X32).numpy(), rtol=1e-6, atol=1e-6
+        )
+        assert exported(X32[:1]).shape[0] == 1
+
+
+@pytest.mark.parametrize("estimator", [GMNMRegressor(), GMNMClassifier()])
+def test_unfitted_estimator_raises_not_fitted(estimator):
+    with pytest.raises(NotFittedError):
+        estimator.to_torch()
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_extreme_inputs_stay_finite_and_match_predict(covariance_type):
+    reg = _regressor(covariance_type, 2)
+    extreme = np.array([[1e30, -1e30, 1e30, 0.0], [-3e38, 3e38, 0.0, 1e-30]])
+    extreme = extreme.astype(np.float32).astype(np.float64)
+    with torch.no_grad():
+        out = reg.to_torch()(torch.as_tensor(extreme, dtype=torch.float32)).numpy()
+    assert np.isfinite(out).all()
+    _assert_close(out, reg.predict(extreme))
+
+
+def test_module_is_a_float32_copy():
+    reg = _regressor("full", 1)
+    module = reg.to_torch()
+    assert all(t.dtype == torch.float32 for t in module.buffers())
+    assert list(module.parameters()) == []
+    # Float64 parameters (and float64 inputs) give a float32 module too.
+    reg64 = GMNMRegressor()
+    reg64.__setstate__(reg.__getstate__())
+    reg64.module_ = reg64.module_.double()
+    module64 = reg64.to_torch()
+    assert all(t.dtype == torch.float32 for t in module64.buffers())
+    with torch.no_grad():
+        out = module64(torch.as_tensor(X, dtype=torch.float64))
+    assert out.dtype == torch.float32
+    _assert_close(out.numpy(), reg64.predict(X_ROUNDED))
+    # Changing the estimator's module afterwards leaves the export alone.
+    with torch.no_grad():
+        before = module64(X32).clone()
+        reg64.module_.weight.mul_(2.0)
+        assert torch.equal(module64(X32), before)
+
+
+def test_inference_module_refuses_squeeze_of_several_outputs():
+    reg = _regressor("diag", 2)
+    with pytest.raises(ValueError, match="single output"):
+        GMNMInference(reg.module_, reg._x_mean, reg._x_scale, 1e6, squeeze=True)

@@ -1,0 +1,230 @@
+"""ONNX conversion through skl2onnx, checked with onnxruntime."""
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_gmnm import GMNMClassifier, GMNMRegressor
+
+skl2onnx = pytest.importorskip(
+    "skl2onnx", reason="the ONNX export needs the optional extra sklearn-gmnm[onnx]"
+)
+ort = pytest.importorskip(
+    "onnxruntime", reason="the ONNX export needs the optional extra sklearn-gmnm[onnx]"
+)
+gmnm_onnx = pytest.importorskip("sklearn_gmnm.onnx")
+
+COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
+
+# Features of very different scales and offsets: the estimator's own
+# standardisation has to be inside the graph for the outputs to match.
+_rng = np.random.RandomState(1)
+X = _rng.randn(120, 4) * np.array([1.0, 30.0, 0.01, 5.0]) + np.array(
+    [0.0, 100.0, -3.0, 7.0]
+)
+X32 = X.astype(np.float32)
+Z = (X - X.mean(0)) / X.std(0)
+Y1 = 50.0 * np.sin(Z[:, 0]) + 20.0 * Z[:, 1] * Z[:, 3] + 1000.0
+Y2 = np.column_stack([Y1, -3.0 * Z[:, 2] ** 2])
+LABELS = {
+    "binary_int": np.where(Z[:, 0] + Z[:, 1] > 0, 7, 2),
+    "binary_str": np.where(Z[:, 0] - Z[:, 3] > 0, "yes", "no"),
+    "multiclass_int": np.digitize(Z[:, 1] + Z[:, 2], [-0.7, 0.0, 0.7]),
+    "multiclass_str": np.array(["low", "mid", "high"])[
+        np.digitize(Z[:, 0] - Z[:, 3], [-0.5, 0.5])
+    ],
+}
+VARIANTS = {
+    "default": {},
+    "low_rank_no_linear": {"rank": 2, "linear_term": False},
+    "fixed_centers": {"learn_centers": False},
+}
+
+
+def _fit(estimator, y, scaler):
+    model = make_pipeline(StandardScaler(), estimator) if scaler else estimator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y)
+
+
+@functools.cache
+def _regressor(covariance_type, y_ndim, variant="default", scaler=True):
+    estimator = GMNMRegressor(
+        n_components=6,
+        covariance_type=covariance_type,
+        max_iter=3,
+        random_state=0,
+        **VARIANTS[variant],
+    )
+    return _fit(estimator, Y1 if y_ndim == 1 else Y2, scaler)
+
+
+@functools.cache
+def _classifier(covariance_type, labels, variant="default", scaler=False):
+    estimator = GMNMClassifier(
+        n_components=6,
+        covariance_type=covariance_type,
+        max_iter=3,
+        random_state=0,
+        **VARIANTS[variant],
+    )
+    return _fit(estimator, LABELS[labels], scaler)
+
+
+def _run(onx, X):
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def _assert_close(actual, expected):
+    """Within 1e-4 relative, each column against its own magnitude."""
+    assert actual.shape == expected.shape
+    scale = np.abs(expected).max(axis=0)
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("y_ndim", [1, 2])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_regressor_pipeline_matches_predict(covariance_type, y_ndim, variant):
+    model = _regressor(covariance_type, y_ndim, variant)
+    onx = skl2onnx.to_onnx(model, X32[:1])
+    (out,) = _run(onx, X32)
+    expected = model.predict(X32)
+    # skl2onnx's regressors output (n_samples, n_outputs), also for a 1-D y.
+    n_outputs = 1 if y_ndim == 1 else 2
+    assert out.shape == (X.shape[0], n_outputs)
+    assert out.dtype == np.float32
+    _assert_close(out, expected.reshape(-1, n_outputs))
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("labels", list(LABELS))
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_classifier_matches_predict_and_predict_proba(covariance_type, labels, variant):
+    clf = _classifier(covariance_type, labels, variant)
+    onx = skl2onnx.to_onnx(clf, X32[:1], options={id(clf): {"zipmap": False}})
+    label, proba = _run(onx, X32)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    assert proba.shape == (X.shape[0], clf.classes_.shape[0])
+    np.testing.assert_allclose(proba, clf.predict_proba(X32), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("labels", ["binary_int", "multiclass_str"])
+def test_classifier_in_a_pipeline_with_zipmap(labels):
+    model = _classifier("full", labels, scaler=True)
+    label, proba = _run(skl2onnx.to_onnx(model, X32[:1]), X32)
+    np.testing.assert_array_equal(label, model.predict(X32))
+    # ZipMap (the default): one {class: probability} dict per row.
+    assert isinstance(proba, list) and len(proba) == X.shape[0]
+    assert set(proba[0]) == set(model.classes_.tolist())
+    expected = model.predict_proba(X32)
+    as_array = np.array([[row[c] for c in model.classes_.tolist()] for row in proba])
+    np.testing.assert_allclose(as_array, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_classifier_options_nocl_columns_and_class_labels():
+    clf = _classifier("diag", "multiclass_str")
+    expected = clf.predict_proba(X32)
+
+    onx = skl2onnx.to_onnx(
+        clf, X32[:1], options={id(clf): {"zipmap": False, "nocl": True}}
+    )
+    label, proba = _run(onx, X32)
+    np.testing.assert_array_equal(label, expected.argmax(axis=1))
+
+    onx = skl2onnx.to_onnx(clf, X32[:1], options={id(clf): {"zipmap": "columns"}})
+    outputs = _run(onx, X32)
+    np.testing.assert_array_equal(outputs[0], clf.predict(X32))
+    np.testing.assert_allclose(
+        np.column_stack(outputs[1:]), expected, rtol=1e-4, atol=1e-6
+    )
+
+    onx = skl2onnx.to_onnx(
+        clf,
+        X32[:1],
+        options={id(clf): {"zipmap": False, "output_class_labels": True}},
+    )
+    label, proba, classes = _run(onx, X32)
+    np.testing.assert_array_equal(classes, clf.classes_)
+
+
+@pytest.mark.parametrize(
+    "make, option",
+    [
+        (lambda: _classifier("full", "binary_int"), "raw_scores"),
+        (lambda: _regressor("full", 1, scaler=False), "zipmap"),
+    ],
+)
+def test_unsupported_option_is_named(make, option):
+    model = make()
+    with pytest.raises(NameError, match=option):
+        skl2onnx.to_onnx(model, X32[:1], options={id(model): {option: True}})
+
+
+@pytest.mark.parametrize("estimator", [GMNMRegressor(), GMNMClassifier()])
+def test_unfitted_estimator_raises_not_fitted(estimator):
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(estimator, X32[:1])
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(make_pipeline(StandardScaler().fit(X), estimator), X32[:1])
+
+
+def test_wrong_number_of_features_is_refused():
+    reg = _regressor("tied", 1, scaler=False)
+    with pytest.raises(ValueError, match="fitted on 4 features"):
+        skl2onnx.to_onnx(reg, X32[:1, :3])
+
+
+def test_float64_input_computes_in_float64():
+    reg = _regressor("spherical", 2, scaler=False)
+    (out,) = _run(skl2onnx.to_onnx(reg, X[:1]), X)
+    assert out.dtype == np.float64
+    _assert_close(out, reg.predict(X))
+
+
+@pytest.mark.parametrize("target_opset", [12, 17])
+def test_older_opsets(target_opset):
+    # ReduceSumSquare takes its axes as an attribute before opset 18.
+    clf = _classifier("full", "multiclass_int")
+    onx = skl2onnx.to_onnx(
+        clf,
+        X32[:1],
+        options={id(clf): {"zipmap": False}},
+        target_opset=target_opset,
+    )
+    label, proba = _run(onx, X32)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    np.testing.assert_allclose(proba, clf.predict_proba(X32), rtol=1e-4, atol=1e-6)
+
+
+def test_extreme_inputs_stay_finite():
+    reg = _regressor("diag", 2, scaler=False)
+    extreme = np.array([[1e30, -1e30, 1e30, 0.0], [-3e38, 3e38, 0.0, 1e-30]])
+    (out,) = _run(skl2onnx.to_onnx(reg, X32[:1]), extreme.astype(np.float32))
+    assert np.isfinite(out).all()
+    _assert_close(out, reg.predict(extreme))
+
+
+def test_labels_that_onnx_cannot_hold_are_refused():
+    from sklearn_gmnm._onnx import _label_array
+
+    np.testing.assert_array_equal(_label_array(np.array([1.0, 3.0])), [1, 3])
+    assert _label_array(np.array(["a", "é"])).tolist() == [b"a", "é".encode()]
+    with pytest.raises(ValueError, match="integer and string class labels"):
+        _label_array(np.array([0.5, 1.5]))
+
+
+def test_registration_is_repeatable():
+    gmnm_onnx.register_converters()
+    reg = _regressor("full", 1)
+    (out,) = _run(skl2onnx.to_onnx(reg, X32[:1]), X32)
+    _assert_close(out, reg.predict(X32).reshape(-1, 1))
