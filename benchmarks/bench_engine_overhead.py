@@ -25,8 +25,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_gmnm import GMNMRegressor  # noqa: E402
+from sklearn_gmnm import GMNMRegressor, init_from_data  # noqa: E402
 from sklearn_gmnm._base import auto_batch_size, auto_n_components  # noqa: E402
+from sklearn_gmnm._optim import Adam  # noqa: E402
 from sklearn_gmnm._parallel import limit_threads  # noqa: E402
 from sklearn_gmnm.nn import GMNM  # noqa: E402
 
@@ -60,9 +61,9 @@ def bare_fit(X, y, epochs: int, est: GMNMRegressor) -> GMNM:
         module = GMNM(
             d, 1, n_components=n_components, linear_term=est.linear_term
         )
-    module.init_from_data(Xs, ys, random_state=rng)
+    init_from_data(module, Xs, ys, random_state=rng)
     batch_size = auto_batch_size(n) if est.batch_size == "auto" else est.batch_size
-    optimizer = torch.optim.Adam(
+    optimizer = Adam(
         [
             {
                 "params": [
@@ -73,7 +74,6 @@ def bare_fit(X, y, epochs: int, est: GMNMRegressor) -> GMNM:
             {"params": [module.centers, module.projections, module.bias]},
         ],
         lr=est.learning_rate_init,
-        fused=True,
     )
     Xt = torch.as_tensor(Xs, dtype=torch.float32)
     yt = torch.as_tensor(ys, dtype=torch.float32)

@@ -118,7 +118,8 @@ def run_task(task: Task, seed: int, n_train: int, n_test: int, kan: bool) -> dic
     rng = np.random.RandomState(seed)
     X = rng.uniform(-1, 1, size=(n_train + n_test, task.dim))
     y = task.func(X)
-    X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+    X_train, X_test = X[:n_train], X[n_train:]
+    y_train, y_test = y[:n_train], y[n_train:]
     results = {}
 
     def record(name, params, fit):

@@ -54,9 +54,10 @@ SHARED_PARAMETERS = """\
         ``'adam'``, all rows for ``'lbfgs'``) is added to the mean loss.
 
     batch_size : int or 'auto', default='auto'
-        Rows per mini-batch (``'adam'`` only). ``'auto'`` means 256 rows (all of them when
-        there are fewer), and ``n_samples // 64`` (at most 2048) on more than
-        16384 samples, so that large data sets take fewer, larger steps.
+        Rows per mini-batch (``'adam'`` only). ``'auto'`` means 256 rows
+        (all of them when there are fewer), and ``n_samples // 64`` (at most
+        2048) on more than 16384 samples, so that large data sets take fewer,
+        larger steps.
 
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Learning-rate schedule of the Adam optimiser (``'adam'`` only), named

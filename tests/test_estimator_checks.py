@@ -1,4 +1,4 @@
-"""scikit-learn's estimator checks: both estimators, both solvers, every covariance type."""
+"""scikit-learn's estimator checks: both estimators and solvers, every covariance."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
