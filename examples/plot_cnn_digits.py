@@ -15,7 +15,7 @@ The trunk ends with a :class:`~torch.nn.LayerNorm`, so the features keep
 unit scale while the trunk trains; the GMNM then uses its data-free
 initialisation, made for inputs of unit scale. (Starting its centers by
 k-means on the features of the *untrained* trunk,
-:meth:`~sklearn_gmnm.nn.GMNM.init_from_data`, works badly here: the features
+:func:`~sklearn_gmnm.init_from_data`, works badly here: the features
 move away from those centers as the trunk learns, the Gaussians' activations
 vanish and the head stops learning.)
 

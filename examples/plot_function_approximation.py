@@ -1,12 +1,13 @@
 """
-Function approximation: GMNM vs MLP at a matched parameter count
-================================================================
+Function approximation: GMNM vs MLP, both solvers, at matched sizes
+===================================================================
 
 The first experiment of the GMNM paper fits smooth functions with a GMNM and
 with an MLP of about the same number of parameters. We repeat it on a 1-D and
 a 2-D function and plot the test error against the number of Gaussian
-components. The MLP has one hidden layer whose width is chosen so that its
-parameter count matches the GMNM's:
+components, for both solvers of each model: mini-batch Adam and full-batch
+L-BFGS (``solver``). The MLP has one tanh hidden layer whose width is chosen
+so that its parameter count matches the GMNM's:
 
 - GMNM, ``covariance_type='full'`` with rank :math:`r = d` and, as in the
   paper, no linear term (``linear_term=False``):
@@ -14,7 +15,8 @@ parameter count matches the GMNM's:
   weights, bias);
 - MLP with :math:`h` hidden units: :math:`h (d + 2) + 1` parameters.
 
-A larger comparison, with KAN as well, is in ``benchmarks/paper_functions.py``.
+A larger comparison (six functions, two-layer MLPs, KAN, several seeds) is in
+``benchmarks/paper_functions.py``; its table is on the benchmarks page.
 """
 
 # %%
@@ -54,44 +56,54 @@ for name, func, d in (("1-D", f1, 1), ("2-D", f2, 2)):
     problems[name] = (func, d, X_train, func(X_train), X_test, func(X_test))
 
 # %%
-# Fit both models for several sizes
-# ---------------------------------
-# The MLP is trained by L-BFGS, scikit-learn's strongest solver on small
-# smooth problems; it often stops at its iteration limit, which we accept.
+# Fit both models with both solvers for several sizes
+# ---------------------------------------------------
+# Every model gets the same budget: 500 iterations of L-BFGS (GMNM's
+# ``max_iter='auto'`` for that solver) or 500 epochs of Adam for the MLP;
+# GMNM's Adam keeps its default of 20 epochs after the k-means and ridge
+# start. Fits that end on their budget warn; we accept that here.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
-sizes = [2, 4, 8, 16]
-errors = {name: {"GMNM": [], "MLP": []} for name in problems}
+sizes = [4, 8, 16]
+models = ["GMNM (adam)", "GMNM (lbfgs)", "MLP (adam)", "MLP (lbfgs)"]
+errors = {name: {model: [] for model in models} for name in problems}
 fitted = {}
-start = perf_counter()
+times = dict.fromkeys(models, 0.0)
 for name, (_, d, X_train, y_train, X_test, y_test) in problems.items():
     for m in sizes:
-        gmnm = GMNMRegressor(
-            n_components=m, covariance_type="full", rank=d, linear_term=False,
-            batch_size=250, learning_rate_init=1e-2, max_iter=150,
-            random_state=0,
-        ).fit(X_train, y_train)
-        mlp = MLPRegressor(
-            hidden_layer_sizes=(mlp_width(m, d),), activation="tanh",
-            solver="lbfgs", max_iter=2000, random_state=0,
-        ).fit(X_train, y_train)
-        errors[name]["GMNM"].append(
-            root_mean_squared_error(y_test, gmnm.predict(X_test)))
-        errors[name]["MLP"].append(
-            root_mean_squared_error(y_test, mlp.predict(X_test)))
-        fitted[name, m] = gmnm, mlp
+        for model in models:
+            solver = model.split("(")[1].rstrip(")")
+            if model.startswith("GMNM"):
+                est = GMNMRegressor(
+                    n_components=m, covariance_type="full", rank=d,
+                    linear_term=False, solver=solver, random_state=0,
+                )
+            else:
+                est = MLPRegressor(
+                    hidden_layer_sizes=(mlp_width(m, d),), activation="tanh",
+                    solver=solver, max_iter=500, random_state=0,
+                )
+            start = perf_counter()
+            est.fit(X_train, y_train)
+            times[model] += perf_counter() - start
+            errors[name][model].append(
+                root_mean_squared_error(y_test, est.predict(X_test)))
+            fitted[name, m, model] = est
     print(name, "test RMSE",
           {k: np.round(v, 4).tolist() for k, v in errors[name].items()})
-print(f"all fits: {perf_counter() - start:.1f} s")
+print("total fit time (s):", {k: round(v, 1) for k, v in times.items()})
 
 # %%
 # Test error against size
 # -----------------------
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+styles = {"GMNM (adam)": ("C0", "o", "--"), "GMNM (lbfgs)": ("C0", "o", "-"),
+          "MLP (adam)": ("C1", "s", "--"), "MLP (lbfgs)": ("C1", "s", "-")}
 for ax, name in zip(axes[:2], problems, strict=True):
     d = problems[name][1]
     params = [gmnm_params(m, d) for m in sizes]
-    for model, marker in (("GMNM", "o"), ("MLP", "s")):
-        ax.plot(params, errors[name][model], marker=marker, label=model)
+    for model, (color, marker, line) in styles.items():
+        ax.plot(params, errors[name][model], color=color, marker=marker,
+                linestyle=line, label=model)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(params, [f"{p}\n(m={m})" for p, m in zip(params, sizes, strict=True)])
@@ -99,16 +111,15 @@ for ax, name in zip(axes[:2], problems, strict=True):
     ax.set_xlabel("parameters")
     ax.set_ylabel("test RMSE")
     ax.set_title(f"{name} function")
-    ax.legend()
+    ax.legend(fontsize=8)
 
-# The 1-D fits of the smallest and a middle size.
+# The 1-D fits of a middle size, L-BFGS for both models.
 func, d, X_train, y_train, X_test, y_test = problems["1-D"]
 grid = np.linspace(-1, 1, 400)[:, None]
 axes[2].plot(grid, func(grid), color="k", lw=2, label="target")
-for m, style in ((4, ":"), (8, "--")):
-    gmnm, mlp = fitted["1-D", m]
-    axes[2].plot(grid, gmnm.predict(grid), "C0" + style, label=f"GMNM m={m}")
-    axes[2].plot(grid, mlp.predict(grid), "C1" + style, label="MLP, same size")
+for model, color in (("GMNM (lbfgs)", "C0"), ("MLP (lbfgs)", "C1")):
+    axes[2].plot(grid, fitted["1-D", 8, model].predict(grid), color=color,
+                 linestyle="--", label=f"{model}, m=8 / same size")
 axes[2].set_title("1-D fits")
 axes[2].legend(fontsize=8)
 fig.tight_layout()
@@ -116,8 +127,13 @@ plt.show()
 
 
 # %%
-# Which model comes out ahead depends on the training recipe as much as on
-# the architecture: here the GMNM gets 150 epochs of mini-batch Adam after its
-# k-means + ridge start, and the MLP gets full L-BFGS. The program
-# ``benchmarks/paper_functions.py`` trains GMNM, MLP and KAN with one recipe
-# at matched parameter counts; its table is on the benchmarks page.
+# L-BFGS takes both models much further than Adam on these small, smooth
+# problems, as scikit-learn's MLP documentation advises. With L-BFGS the GMNM
+# has the lower error on the 2-D function at every size and on the 1-D
+# function at the smaller sizes; with 16 components in 1-D it stops early, on
+# its projected-gradient tolerance ``tol``, above the MLP's error (a smaller
+# ``tol`` and more iterations lower it). GMNM's Adam, with only 20 epochs
+# after its k-means and ridge start, beats the MLP's Adam at every size: the
+# start does much of the work. On larger or noisy data sets the picture
+# turns: a full-batch pass per step costs too much there, and
+# ``solver='adam'`` is the default.
