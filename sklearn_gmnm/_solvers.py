@@ -285,6 +285,18 @@ def fit_lbfgs(
 ) -> TrainingRecord:
     """Full-batch L-BFGS-B (scipy) on all parameters at once, in float64.
 
+    Why scipy's L-BFGS-B rather than ``torch.optim.LBFGS``, measured on a
+    smooth 3-D function (2000 rows, 16 components): at equal iteration
+    counts both reach the same test RMSE (7.9e-3 at 100 iterations, 2.3e-3
+    at 500, 6.1e-4 against 6.7e-4 at 2000) at the same cost per iteration
+    (BLAS on one thread); scipy's gives a callback per iteration (the loss
+    curve, progress, interrupts), MLP's exact stopping semantics (``gtol``,
+    ``maxiter``, ``maxfun``), and no TorchDynamo import (constructing
+    ``torch.optim.LBFGS`` costs 1.7 s once per process, see
+    :mod:`sklearn_gmnm._optim`). Going further on ``exp(-|x|^2)``, 3000
+    iterations reached 3.9e-5 in float64 against 7.5e-5 for torch's float32
+    run, which stopped on round-off: hence float64.
+
     As in scikit-learn's MLP: the objective is the loss of all rows plus
     ``alpha / (2 * n_samples) * ||W||^2``, ``max_iter`` bounds the
     iterations, ``max_fun`` the loss evaluations, and ``tol`` is the
