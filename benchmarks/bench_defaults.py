@@ -286,6 +286,24 @@ def _spin(stop) -> None:
 
 
 @contextlib.contextmanager
+def thread_limit(threads: int | None):
+    """Limit torch, BLAS and OpenMP to ``threads`` threads in the block
+    (no limit when ``None``)."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
 def busy_machine(enabled: bool):
     """Run one extra CPU-bound process while the block runs (if ``enabled``)."""
     if not enabled:
@@ -446,6 +464,8 @@ def markdown(rows, meta) -> str:
         f"at end: {meta['load_average_end']}",
         "- Extra CPU-bound process during the run (--busy): "
         + ("yes" if meta["busy"] else "no"),
+        "- Threads per model (--threads): "
+        + (str(meta["threads"]) if meta["threads"] else "each library's default"),
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"- Started {meta['started']}, took {meta['duration_s'] / 60:.1f} min",
     ]
@@ -588,6 +608,12 @@ def parse_args(argv=None):
     parser.add_argument(
         "--busy", action="store_true", help="keep one extra CPU-bound process running"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads of every model: torch's and those of the BLAS and OpenMP "
+        "libraries (default: each library's own default)",
+    )
     parser.add_argument("--out", help="markdown report")
     parser.add_argument("--json", help="raw per-seed results")
     parser.add_argument("--plot", help="PNG plot of score against fit time")
@@ -650,12 +676,13 @@ def main(argv=None) -> list[dict]:
         "gmnm_variants": variants,
         "skipped": skipped,
         "busy": args.busy,
+        "threads": args.threads,
         "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
     }
     start = time.perf_counter()
     rows = []
-    with busy_machine(args.busy):
+    with busy_machine(args.busy), thread_limit(args.threads):
+        meta["machine"] = machine()
         for name in names:
             rows += run_dataset(name, loaders[name], seeds, models)
     meta["duration_s"] = time.perf_counter() - start
