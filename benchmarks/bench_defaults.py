@@ -114,7 +114,9 @@ def task_kind(task: str, y) -> str:
     return "binary" if n_classes == 2 else f"multiclass ({n_classes})"
 
 
-def make_model(key: str, task: str, multioutput: bool, seed: int, params=None):
+def make_model(
+    key: str, task: str, multioutput: bool, seed: int, params=None, threads=None
+):
     """A fresh, unfitted model.
 
     Parameters
@@ -129,6 +131,9 @@ def make_model(key: str, task: str, multioutput: bool, seed: int, params=None):
         The model's ``random_state``.
     params : dict, default=None
         Keyword settings for GMNM (ignored by the other models).
+    threads : int, default=None
+        Passed to RealMLP-TD as ``n_threads`` (it sets torch's thread count
+        itself, to the number of physical cores by default).
 
     Returns
     -------
@@ -153,7 +158,8 @@ def make_model(key: str, task: str, multioutput: bool, seed: int, params=None):
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
         realmlp = RealMLP_TD_Regressor if regression else RealMLP_TD_Classifier
-        return realmlp(random_state=seed)
+        extra = {"n_threads": threads} if threads else {}
+        return realmlp(random_state=seed, **extra)
     raise ValueError(f"unknown model {key!r}")
 
 
@@ -205,7 +211,7 @@ def fit_and_score(pipe, task, X_train, y_train, X_test, y_test) -> dict:
     }
 
 
-def run_dataset(name, loader, seeds, models, verbose=True) -> list[dict]:
+def run_dataset(name, loader, seeds, models, threads=None, verbose=True) -> list[dict]:
     """Fit every model on one data set for every seed.
 
     Parameters
@@ -218,6 +224,8 @@ def run_dataset(name, loader, seeds, models, verbose=True) -> list[dict]:
         Each seed sets the split and the models' ``random_state``.
     models : list of (label, key, params)
         The models to run: report label, key of ``MODELS`` and GMNM settings.
+    threads : int, default=None
+        The ``--threads`` limit, for the models that set their own.
     verbose : bool, default=True
         Print a line per fit.
 
@@ -241,7 +249,7 @@ def run_dataset(name, loader, seeds, models, verbose=True) -> list[dict]:
             stratify=y if task == "classification" else None,
         )
         for label, key, params in models:
-            est = make_model(key, task, np.ndim(y) == 2, seed, params)
+            est = make_model(key, task, np.ndim(y) == 2, seed, params, threads)
             row = {
                 "dataset": name,
                 "kind": kind,
@@ -686,7 +694,7 @@ def main(argv=None) -> list[dict]:
     with busy_machine(args.busy), thread_limit(args.threads):
         meta["machine"] = machine()
         for name in names:
-            rows += run_dataset(name, loaders[name], seeds, models)
+            rows += run_dataset(name, loaders[name], seeds, models, args.threads)
     meta["duration_s"] = time.perf_counter() - start
     meta["load_average_end"] = _load_average()
 
