@@ -574,6 +574,9 @@ def plot(rows, path) -> None:
             ax.axhline(0, color="grey", lw=0.8)
             ax.axvline(1, color="grey", lw=0.8)
             ax.set_yscale("symlog", linthresh=0.01)
+            # Room around the extreme points on both sides of zero.
+            values = [e[y_key] for e in entries if np.isfinite(e[y_key])]
+            ax.set_ylim(2 * min(values + [-0.01]), 2 * max(values + [0.01]))
         ax.set_xscale("log")
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
