@@ -1,6 +1,7 @@
-"""Smoke test of the benchmark program on scikit-learn's bundled diabetes data."""
+"""Smoke tests of the benchmark programs on small bundled data sets."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -42,3 +43,56 @@ def test_one_data_set_gives_every_model_and_the_epoch_clocks(run_benchmarks):
     assert np.isfinite(summary["median_training_epoch_ratio"])
     text = run_benchmarks.markdown(rows, "command")
     assert "| diabetes | 331 | GMNM |" in text
+
+
+@pytest.fixture(scope="module")
+def bench_defaults():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "bench_defaults", BENCHMARKS / "bench_defaults.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_defaults_benchmark_writes_its_reports(bench_defaults, tmp_path):
+    out, raw, png = tmp_path / "r.md", tmp_path / "r.json", tmp_path / "r.png"
+    rows = bench_defaults.main(
+        [
+            "--suite",
+            "development",
+            "--seeds",
+            "1",
+            "--datasets",
+            "sonar",
+            "--models",
+            "gmnm",
+            "linear",
+            "--gmnm-params",
+            '{"max_iter": 5}',
+            "--out",
+            str(out),
+            "--json",
+            str(raw),
+            "--plot",
+            str(png),
+        ]
+    )
+    assert [row["model"] for row in rows] == ["GMNM", 'GMNM {"max_iter": 5}', "linear"]
+    for row in rows:
+        assert row["error"] is None
+        assert np.isfinite([row["score"], row["fit_s"], row["predict_s"]]).all()
+    # Five epochs stop short of convergence: the warning is counted.
+    assert rows[1]["convergence_warnings"] >= 1
+    text = out.read_text()
+    assert "| sonar | binary | 156 | GMNM |" in text
+    assert "development suite" in text and "--seeds 1" in text
+    assert "score >= linear on" in text
+    data = json.loads(raw.read_text())
+    assert data["meta"]["suite"] == "development"
+    assert {r["dataset"] for r in data["results"]} == {"sonar"}
+    assert png.stat().st_size > 0
