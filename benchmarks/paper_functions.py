@@ -113,7 +113,10 @@ def fit_kan(dim, width, X, y, seed, steps=2000, lr=1e-2):
     ).numpy().ravel()
 
 
-def run_task(task: Task, seed: int, n_train: int, n_test: int, kan: bool) -> dict:
+def run_task(
+    task: Task, seed: int, n_train: int, n_test: int, kan: bool,
+    n_components: int | str = "auto",
+) -> dict:
     """Every model on one function and seed: name -> (parameters, RMSE, s)."""
     rng = np.random.RandomState(seed)
     X = rng.uniform(-1, 1, size=(n_train + n_test, task.dim))
@@ -132,7 +135,9 @@ def run_task(task: Task, seed: int, n_train: int, n_test: int, kan: bool) -> dic
     fitted = {}
     for solver in ("adam", "lbfgs"):
         def fit_gmnm(solver=solver):
-            reg = GMNMRegressor(solver=solver, random_state=seed)
+            reg = GMNMRegressor(
+                n_components=n_components, solver=solver, random_state=seed
+            )
             fitted[solver] = reg.fit(X_train, y_train)
             return reg.predict
         record(f"GMNM ({solver})", None, fit_gmnm)
@@ -169,14 +174,22 @@ def main() -> None:
     parser.add_argument("--n-train", type=int, default=2000)
     parser.add_argument("--n-test", type=int, default=5000)
     parser.add_argument("--no-kan", action="store_true", help="leave KAN out")
+    parser.add_argument(
+        "--n-components", default="auto",
+        help="GMNM's n_components (default: its own default, 'auto')",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    n_components = (
+        args.n_components if args.n_components == "auto" else int(args.n_components)
+    )
 
     command = (
         f"python benchmarks/paper_functions.py --seeds {args.seeds} "
         f"--n-train {args.n_train} --n-test {args.n_test}"
         + (" --no-kan" if args.no_kan else "")
+        + (f" --n-components {n_components}" if n_components != "auto" else "")
     )
     lines = [
         "# Function approximation: GMNM vs MLP vs KAN",
@@ -185,7 +198,9 @@ def main() -> None:
         "",
         f"Inputs uniform on [-1, 1]^d, {args.n_train} training and "
         f"{args.n_test} test points, {args.seeds} seeds (mean +- standard "
-        "deviation). GMNM at its defaults with each solver; the MLPs at "
+        "deviation). GMNM at its defaults"
+        + ("" if n_components == "auto" else f" but {n_components} components")
+        + " with each solver; the MLPs at "
         "their defaults with two hidden layers of equal width, matched to "
         "the GMNM's parameter count; `MLP (lbfgs, tanh, 500 it.)` the "
         "strongest MLP recipe found; KAN trained by full-batch Adam. Time is "
@@ -197,8 +212,11 @@ def main() -> None:
     summary = []
     with threadpool_limits(limits=1):
         for task in TASKS:
-            runs = [run_task(task, seed, args.n_train, args.n_test, not args.no_kan)
-                    for seed in range(args.seeds)]
+            runs = [
+                run_task(task, seed, args.n_train, args.n_test, not args.no_kan,
+                         n_components)
+                for seed in range(args.seeds)
+            ]
             mean_rmse = {}
             for name in runs[0]:
                 params = runs[0][name][0]
