@@ -500,7 +500,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_.extend(record.validation_scores)
             self.best_validation_score_ = record.best
         elif record.best is not None:
-            self.best_loss_ = min(record.best, self.best_loss_ or np.inf)
+            previous = np.inf if self.best_loss_ is None else self.best_loss_
+            self.best_loss_ = min(record.best, previous)
         self._export_parameters()
 
         unit = "iteration" if self.solver == "lbfgs" else "epoch"
