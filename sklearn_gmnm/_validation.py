@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._device import DEVICE_PATTERN
 
@@ -160,15 +160,41 @@ def validate_X_y_regression(
 def validate_X_y_classification(
     estimator: BaseEstimator, X: Any, y: Any, *, reset: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Check ``X`` and 1-D, finite class labels (not continuous values).
+    """Check ``X`` and finite class labels (not continuous values).
 
-    The number of classes is checked by the classifier, which knows about
-    sample weights and ``partial_fit``'s ``classes``.
+    ``y`` is 1-D labels of any type, or a 2-D indicator matrix of 0/1
+    (multilabel; returned dense, as int). A column vector is raveled with a
+    ``DataConversionWarning``, as scikit-learn's classifiers do. The number of
+    classes is checked by the classifier, which knows about sample weights
+    and ``partial_fit``'s ``classes``.
     """
     try:
-        X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, reset=reset)
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            dtype=FLOAT_DTYPES,
+            multi_output=True,
+            reset=reset,
+        )
     except (TypeError, ValueError) as err:
         _reraise_non_numeric(err, "X", _X_HINT)
         raise
+    if sp.issparse(y):
+        y = y.toarray()
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
     check_classification_targets(y)
+    if y.ndim == 2:
+        kind = type_of_target(y, input_name="y")
+        values = np.unique(y)
+        if kind != "multilabel-indicator" or not np.isin(values, (0, 1)).all():
+            raise ValueError(
+                "A 2-D y must be a multilabel indicator matrix of 0 and 1 (one "
+                f"column per label); got {kind} targets with the values "
+                f"{values[:10].tolist()!r}. Several multiclass outputs are not "
+                "supported: wrap the classifier in "
+                "sklearn.multioutput.MultiOutputClassifier."
+            )
+        y = y.astype(np.int64)
     return X, y

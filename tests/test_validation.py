@@ -48,7 +48,13 @@ BAD_FIT_INPUTS = {
     "1-D X": (GMNMRegressor, X[:, 0], y, ValueError, "Expected 2D array"),
     "3-D X": (GMNMRegressor, X[:, :, None], y, ValueError, "dim 3"),
     "3-D y": (GMNMRegressor, X, y[:, None, None], ValueError, "dim 3"),
-    "2-D labels": (GMNMClassifier, X, np.c_[labels, labels], ValueError, "1d array"),
+    "multiclass-multioutput labels": (
+        GMNMClassifier,
+        X,
+        np.c_[labels, np.arange(30) % 3],
+        ValueError,
+        "multilabel indicator matrix of 0 and 1",
+    ),
     "words in X": (
         GMNMRegressor, np.full((30, 3), "a"), y, ValueError, "X must be numeric"
     ),
