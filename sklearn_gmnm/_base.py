@@ -20,6 +20,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -34,9 +35,15 @@ from ._device import (
     release_cuda_memory,
     resolve_device,
 )
-from ._initialization import init_from_data
+from ._initialization import MAX_INIT_SAMPLES, init_from_data, subsample
 from ._parallel import limit_threads
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
+from ._sparse import (
+    StandardizedRows,
+    round_statistics,
+    sparse_mean_and_scale,
+    standardize,
+)
 from ._validation import DeviceName, IntInterval, validate_X
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
@@ -244,17 +251,25 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Whether this fit continues from the fitted module."""
         return (incremental or self.warm_start) and hasattr(self, "module_")
 
-    def _standardize(self, X: np.ndarray) -> np.ndarray:
+    def _standardize(self, X: Any) -> np.ndarray:
         """Centre and scale in float64, before any cast to float32.
 
         Scores beyond ``_MAX_STANDARD_SCORE`` standard deviations are clipped,
         so that the float32 computation stays finite for any finite input.
+        The result is C-ordered whatever the layout of X (a DataFrame's
+        values are often column-major), so that the same rows give
+        bit-identical outputs. A sparse ``X`` is densified: pass a bounded
+        block of rows, or see :meth:`_standardized_rows`.
         """
-        Xs = np.subtract(X, self._x_mean, dtype=np.float64, order="C")
-        Xs /= self._x_scale
-        # C order whatever the layout of X (a DataFrame's values are often
-        # column-major), so that the same rows give bit-identical outputs.
-        return np.clip(Xs, -_MAX_STANDARD_SCORE, _MAX_STANDARD_SCORE, out=Xs)
+        return standardize(X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE)
+
+    def _standardized_rows(self, X: Any) -> np.ndarray | StandardizedRows:
+        """Standardised training rows: an array, or a lazy view of sparse ``X``."""
+        if sp.issparse(X):
+            return StandardizedRows(
+                X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE
+            )
+        return self._standardize(X)
 
     def _check_sample_weight(
         self, sample_weight: Any, X: np.ndarray
@@ -322,10 +337,14 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
         if not continues:
             self._fit_target_encoding(y, sample_weight)
-            X64 = X.astype(np.float64, copy=False)
-            self._x_mean, self._x_scale = _weighted_mean_and_scale(X64, sample_weight)
+            if sp.issparse(X):
+                mean, scale = sparse_mean_and_scale(X, sample_weight)
+            else:
+                X64 = X.astype(np.float64, copy=False)
+                mean, scale = _weighted_mean_and_scale(X64, sample_weight)
+            self._x_mean, self._x_scale = round_statistics(mean, scale)
         targets, ridge_targets = self._encode_targets(y)
-        Xs = self._standardize(X)
+        Xs = self._standardized_rows(X)
         if not continues:
             self._initialize_module(Xs, ridge_targets, sample_weight, rng)
 
@@ -411,11 +430,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         def score(outputs: np.ndarray) -> float:
             return self._validation_score(outputs, val_targets, w_val)
 
-        return self._standardize(X_val), score
+        return self._standardized_rows(X_val), score
 
     def _initialize_module(
         self,
-        Xs: np.ndarray,
+        Xs: np.ndarray | StandardizedRows,
         ridge_targets: np.ndarray,
         sample_weight: np.ndarray | None,
         rng: np.random.RandomState,
@@ -453,12 +472,20 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 learn_centers=self.learn_centers,
                 linear_term=self.linear_term,
             )
+        if isinstance(Xs, StandardizedRows):
+            # Densify only the rows the initialisation uses: the same draw
+            # as init_from_data's own (which then keeps them all), so that
+            # sparse and dense inputs start alike.
+            rows = subsample(Xs.shape[0], MAX_INIT_SAMPLES, sample_weight, rng)
+            Xs, ridge_targets = Xs[rows], ridge_targets[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
         init_from_data(
             module,
             Xs,
             ridge_targets,
             init=self.init,
             sample_weight=sample_weight,
+            max_samples=MAX_INIT_SAMPLES,
             random_state=rng,
         )
         self.module_ = module
@@ -541,11 +568,17 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
 
     # -- prediction -------------------------------------------------------
-    def _predict_chunk_rows(self) -> int:
-        """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates."""
+    def _predict_chunk_rows(self, sparse: bool = False) -> int:
+        """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates.
+
+        For sparse inputs the densified chunk counts too.
+        """
         module = self.module_
         rank = module.rank if module.covariance_type == "full" else 1
-        return max(1, _PREDICT_BUDGET // (module.n_components * rank))
+        width = module.n_components * rank
+        if sparse:
+            width = max(width, module.in_features)
+        return max(1, _PREDICT_BUDGET // width)
 
     def _forward(self, X: Any) -> np.ndarray:
         """Raw module outputs, float64, computed in bounded-memory chunks.
@@ -568,7 +601,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _forward_on(
         self, module: GMNM, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
-        chunk = self._predict_chunk_rows()
+        chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
         out = np.empty((X.shape[0], module.out_features), dtype=np.float64)
         dtype = module.weight.dtype
         with torch.no_grad():
@@ -577,6 +610,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 xb = torch.as_tensor(self._standardize(X[start:stop]), dtype=dtype)
                 out[start:stop] = module(xb.to(device)).double().cpu().numpy()
         return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     # -- persistence ------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -630,7 +668,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
         The module maps raw float32 inputs of shape ``(n_samples,
         n_features)`` to what :meth:`predict` returns for the regressor and
-        to what :meth:`predict_proba` returns for the classifier, the
+        to what :meth:`predict_proba` returns for the classifier (the label
+        probabilities, for multilabel targets), the
         standardisation of the inputs (and of the targets) included. It
         computes in float32 with plain tensor operations, holds its
         parameters as buffers (``.to(device)`` moves them) and is accepted by

@@ -29,6 +29,10 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 _CONVERSION_ERRORS = ("could not convert", "argument must be", "not compatible with")
 
+#: Sparse inputs are converted to CSR (row slices are what training batches
+#: and predict chunks take); CSR and CSC come in without a densified copy.
+ACCEPT_SPARSE = "csr"
+
 
 class IntInterval(Interval):
     """An :class:`~sklearn.utils._param_validation.Interval` of ints, bools excluded.
@@ -82,19 +86,22 @@ def validate_X(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
     estimator : BaseEstimator
         The estimator; records or checks ``n_features_in_`` and
         ``feature_names_in_``.
-    X : array-like of shape (n_samples, n_features)
-        Input data. Sparse matrices are refused with a ``TypeError``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Input data. Sparse matrices and arrays of any scipy format are
+        converted to CSR, never densified here.
     reset : bool
         Whether to record the feature count and names (``fit``) or to check
         them against the recorded ones.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
         Finite, 2-D, float32 or float64 data with at least one row and column.
     """
     try:
-        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset)
+        return validate_data(
+            estimator, X, dtype=FLOAT_DTYPES, accept_sparse=ACCEPT_SPARSE, reset=reset
+        )
     except (TypeError, ValueError) as err:
         _reraise_non_numeric(err, "X", _X_HINT)
         raise
@@ -148,6 +155,7 @@ def validate_X_y_regression(
             X,
             y,
             dtype=FLOAT_DTYPES,
+            accept_sparse=ACCEPT_SPARSE,
             multi_output=True,
             y_numeric=True,
             reset=reset,
@@ -174,6 +182,7 @@ def validate_X_y_classification(
             X,
             y,
             dtype=FLOAT_DTYPES,
+            accept_sparse=ACCEPT_SPARSE,
             multi_output=True,
             reset=reset,
         )
