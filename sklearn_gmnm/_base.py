@@ -36,7 +36,7 @@ from ._device import (
     resolve_device,
 )
 from ._initialization import MAX_INIT_SAMPLES, init_from_data, subsample
-from ._parallel import limit_threads
+from ._parallel import limit_threads, predict_threads, torch_threads
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
 from ._sparse import (
     StandardizedRows,
@@ -343,6 +343,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 X64 = X.astype(np.float64, copy=False)
                 mean, scale = _weighted_mean_and_scale(X64, sample_weight)
             self._x_mean, self._x_scale = round_statistics(mean, scale)
+            # Predictions are float32 only for a model trained on float32
+            # inputs, as MLP's (whose weights take the inputs' dtype).
+            self._fit_dtype = X.dtype.type
         targets, ridge_targets = self._encode_targets(y)
         Xs = self._standardized_rows(X)
         if not continues:
@@ -580,35 +583,51 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             width = max(width, module.in_features)
         return max(1, _PREDICT_BUDGET // width)
 
-    def _forward(self, X: Any) -> np.ndarray:
-        """Raw module outputs, float64, computed in bounded-memory chunks.
+    def _output_dtype(self, X: Any) -> type:
+        """Dtype of predictions, as MLP's: float32 where both the training
+        inputs and ``X`` are float32, float64 otherwise."""
+        fit_dtype = getattr(self, "_fit_dtype", np.float64)
+        if fit_dtype == np.float32 and X.dtype == np.float32:
+            return np.float32
+        return np.float64
 
+    def _forward(self, X: Any) -> np.ndarray:
+        """Raw module outputs, computed in bounded-memory chunks.
+
+        Returned in the dtype of the predictions (:meth:`_output_dtype`).
         Runs on ``device_`` when this machine has that device, else on the
-        CPU; ``module_`` itself stays on the CPU.
+        CPU; ``module_`` itself stays on the CPU. With ``n_jobs=None`` an
+        input of fewer than ``_THREADED_PREDICT_ROWS`` rows runs on one
+        torch thread (see :func:`~sklearn_gmnm._parallel.predict_threads`).
         """
         check_is_fitted(self, "module_")
         X = validate_X(self, X, reset=False)
         device = predict_device(self.device_)
-        with limit_threads(self.n_jobs), explain_cuda_oom("predict"):
+        n_threads = predict_threads(self.n_jobs, X.shape[0])
+        with torch_threads(n_threads), explain_cuda_oom("predict"):
             if device.type != "cuda":
-                return self._forward_on(self.module_, device, X)
-            try:
-                module = copy.deepcopy(self.module_).to(device)
-                return self._forward_on(module, device, X)
-            finally:
-                release_cuda_memory(device)
+                out = self._forward_on(self.module_, device, X)
+            else:
+                try:
+                    module = copy.deepcopy(self.module_).to(device)
+                    out = self._forward_on(module, device, X)
+                finally:
+                    release_cuda_memory(device)
+        return out.astype(self._output_dtype(X), copy=False)
 
     def _forward_on(
         self, module: GMNM, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
+        """Float32 module outputs of all rows, chunk by chunk."""
         chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
-        out = np.empty((X.shape[0], module.out_features), dtype=np.float64)
+        out = np.empty((X.shape[0], module.out_features), dtype=np.float32)
         dtype = module.weight.dtype
-        with torch.no_grad():
+        with torch.inference_mode():
             for start in range(0, X.shape[0], chunk):
                 stop = start + chunk
-                xb = torch.as_tensor(self._standardize(X[start:stop]), dtype=dtype)
-                out[start:stop] = module(xb.to(device)).double().cpu().numpy()
+                xb = torch.from_numpy(self._standardize(X[start:stop])).to(dtype)
+                result = module(xb.to(device))
+                out[start:stop] = result.to("cpu", torch.float32).numpy()
         return out
 
     def __sklearn_tags__(self):

@@ -216,7 +216,8 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions, float64, shaped like the ``y`` given to ``fit``.
         """
-        Y = self._forward(X) * self._y_scale + self._y_mean
+        out = self._forward(X)
+        Y = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
         return Y.ravel() if self._y_ndim == 1 else Y
 
     def __sklearn_tags__(self):
