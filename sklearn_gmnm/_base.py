@@ -618,16 +618,21 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _forward_on(
         self, module: GMNM, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
-        """Float32 module outputs of all rows, chunk by chunk."""
+        """Module outputs of all rows, chunk by chunk, in the module's dtype.
+
+        (float32 after ``'adam'``, float64 after ``'lbfgs'``.)
+        """
         chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
-        out = np.empty((X.shape[0], module.out_features), dtype=np.float32)
         dtype = module.weight.dtype
+        out = np.empty(
+            (X.shape[0], module.out_features),
+            dtype=torch.empty((), dtype=dtype).numpy().dtype,
+        )
         with torch.inference_mode():
             for start in range(0, X.shape[0], chunk):
                 stop = start + chunk
                 xb = torch.from_numpy(self._standardize(X[start:stop])).to(dtype)
-                result = module(xb.to(device))
-                out[start:stop] = result.to("cpu", torch.float32).numpy()
+                out[start:stop] = module(xb.to(device)).cpu().numpy()
         return out
 
     def __sklearn_tags__(self):

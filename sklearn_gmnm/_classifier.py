@@ -361,7 +361,8 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1. For
             multilabel targets, each label's probability (rows need not sum
-            to 1).
+            to 1). Float32 where the training inputs and ``X`` are float32
+            (as MLP's), float64 otherwise.
         """
         logits = self._forward(X)
         if self._is_multilabel():

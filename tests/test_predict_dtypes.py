@@ -79,3 +79,15 @@ def test_sparse_float32_and_partial_fit_keep_float32():
     assert reg.predict(X32).dtype == np.float32
     assert reg.predict(X32.toarray()).dtype == np.float32
     assert reg.predict(X).dtype == np.float64
+
+
+def test_lbfgs_predictions_keep_the_float64_module_precision():
+    import torch
+
+    reg = _fit(GMNMRegressor(n_components=6, solver="lbfgs", max_iter=20,
+                             random_state=0), X, y)
+    assert reg.module_.weight.dtype == torch.float64
+    with torch.no_grad():
+        raw = reg.module_(torch.from_numpy(reg._standardize(X))).numpy()
+    expected = (raw * reg._y_scale + reg._y_mean).ravel()
+    np.testing.assert_allclose(reg.predict(X), expected, rtol=1e-14, atol=1e-14)
