@@ -345,7 +345,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self._x_mean, self._x_scale = round_statistics(mean, scale)
             # Predictions are float32 only for a model trained on float32
             # inputs, as MLP's (whose weights take the inputs' dtype).
-            self._fit_dtype = X.dtype.type
+            # (a plain str: skops loads it without trusting a numpy type)
+            self._fit_dtype = X.dtype.name
         targets, ridge_targets = self._encode_targets(y)
         Xs = self._standardized_rows(X)
         if not continues:
@@ -586,8 +587,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _output_dtype(self, X: Any) -> type:
         """Dtype of predictions, as MLP's: float32 where both the training
         inputs and ``X`` are float32, float64 otherwise."""
-        fit_dtype = getattr(self, "_fit_dtype", np.float64)
-        if fit_dtype == np.float32 and X.dtype == np.float32:
+        fit_dtype = getattr(self, "_fit_dtype", "float64")
+        if fit_dtype == "float32" and X.dtype == np.float32:
             return np.float32
         return np.float64
 
