@@ -20,6 +20,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -34,9 +35,15 @@ from ._device import (
     release_cuda_memory,
     resolve_device,
 )
-from ._initialization import init_from_data
-from ._parallel import limit_threads
+from ._initialization import MAX_INIT_SAMPLES, init_from_data, subsample
+from ._parallel import limit_threads, predict_threads, torch_threads
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
+from ._sparse import (
+    StandardizedRows,
+    round_statistics,
+    sparse_mean_and_scale,
+    standardize,
+)
 from ._validation import DeviceName, IntInterval, validate_X
 from .nn import GMNM
 from .nn._layer import COVARIANCE_TYPES
@@ -244,17 +251,25 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Whether this fit continues from the fitted module."""
         return (incremental or self.warm_start) and hasattr(self, "module_")
 
-    def _standardize(self, X: np.ndarray) -> np.ndarray:
+    def _standardize(self, X: Any) -> np.ndarray:
         """Centre and scale in float64, before any cast to float32.
 
         Scores beyond ``_MAX_STANDARD_SCORE`` standard deviations are clipped,
         so that the float32 computation stays finite for any finite input.
+        The result is C-ordered whatever the layout of X (a DataFrame's
+        values are often column-major), so that the same rows give
+        bit-identical outputs. A sparse ``X`` is densified: pass a bounded
+        block of rows, or see :meth:`_standardized_rows`.
         """
-        Xs = np.subtract(X, self._x_mean, dtype=np.float64, order="C")
-        Xs /= self._x_scale
-        # C order whatever the layout of X (a DataFrame's values are often
-        # column-major), so that the same rows give bit-identical outputs.
-        return np.clip(Xs, -_MAX_STANDARD_SCORE, _MAX_STANDARD_SCORE, out=Xs)
+        return standardize(X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE)
+
+    def _standardized_rows(self, X: Any) -> np.ndarray | StandardizedRows:
+        """Standardised training rows: an array, or a lazy view of sparse ``X``."""
+        if sp.issparse(X):
+            return StandardizedRows(
+                X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE
+            )
+        return self._standardize(X)
 
     def _check_sample_weight(
         self, sample_weight: Any, X: np.ndarray
@@ -322,10 +337,18 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
         if not continues:
             self._fit_target_encoding(y, sample_weight)
-            X64 = X.astype(np.float64, copy=False)
-            self._x_mean, self._x_scale = _weighted_mean_and_scale(X64, sample_weight)
+            if sp.issparse(X):
+                mean, scale = sparse_mean_and_scale(X, sample_weight)
+            else:
+                X64 = X.astype(np.float64, copy=False)
+                mean, scale = _weighted_mean_and_scale(X64, sample_weight)
+            self._x_mean, self._x_scale = round_statistics(mean, scale)
+            # Predictions are float32 only for a model trained on float32
+            # inputs, as MLP's (whose weights take the inputs' dtype).
+            # (a plain str: skops loads it without trusting a numpy type)
+            self._fit_dtype = X.dtype.name
         targets, ridge_targets = self._encode_targets(y)
-        Xs = self._standardize(X)
+        Xs = self._standardized_rows(X)
         if not continues:
             self._initialize_module(Xs, ridge_targets, sample_weight, rng)
 
@@ -411,11 +434,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         def score(outputs: np.ndarray) -> float:
             return self._validation_score(outputs, val_targets, w_val)
 
-        return self._standardize(X_val), score
+        return self._standardized_rows(X_val), score
 
     def _initialize_module(
         self,
-        Xs: np.ndarray,
+        Xs: np.ndarray | StandardizedRows,
         ridge_targets: np.ndarray,
         sample_weight: np.ndarray | None,
         rng: np.random.RandomState,
@@ -453,12 +476,20 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 learn_centers=self.learn_centers,
                 linear_term=self.linear_term,
             )
+        if isinstance(Xs, StandardizedRows):
+            # Densify only the rows the initialisation uses: the same draw
+            # as init_from_data's own (which then keeps them all), so that
+            # sparse and dense inputs start alike.
+            rows = subsample(Xs.shape[0], MAX_INIT_SAMPLES, sample_weight, rng)
+            Xs, ridge_targets = Xs[rows], ridge_targets[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
         init_from_data(
             module,
             Xs,
             ridge_targets,
             init=self.init,
             sample_weight=sample_weight,
+            max_samples=MAX_INIT_SAMPLES,
             random_state=rng,
         )
         self.module_ = module
@@ -542,42 +573,74 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
 
     # -- prediction -------------------------------------------------------
-    def _predict_chunk_rows(self) -> int:
-        """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates."""
+    def _predict_chunk_rows(self, sparse: bool = False) -> int:
+        """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates.
+
+        For sparse inputs the densified chunk counts too.
+        """
         module = self.module_
         rank = module.rank if module.covariance_type == "full" else 1
-        return max(1, _PREDICT_BUDGET // (module.n_components * rank))
+        width = module.n_components * rank
+        if sparse:
+            width = max(width, module.in_features)
+        return max(1, _PREDICT_BUDGET // width)
+
+    def _output_dtype(self, X: Any) -> type:
+        """Dtype of predictions, as MLP's: float32 where both the training
+        inputs and ``X`` are float32, float64 otherwise."""
+        fit_dtype = getattr(self, "_fit_dtype", "float64")
+        if fit_dtype == "float32" and X.dtype == np.float32:
+            return np.float32
+        return np.float64
 
     def _forward(self, X: Any) -> np.ndarray:
-        """Raw module outputs, float64, computed in bounded-memory chunks.
+        """Raw module outputs, computed in bounded-memory chunks.
 
+        Returned in the dtype of the predictions (:meth:`_output_dtype`).
         Runs on ``device_`` when this machine has that device, else on the
-        CPU; ``module_`` itself stays on the CPU.
+        CPU; ``module_`` itself stays on the CPU. With ``n_jobs=None`` an
+        input of fewer than ``_THREADED_PREDICT_ROWS`` rows runs on one
+        torch thread (see :func:`~sklearn_gmnm._parallel.predict_threads`).
         """
         check_is_fitted(self, "module_")
         X = validate_X(self, X, reset=False)
         device = predict_device(self.device_)
-        with limit_threads(self.n_jobs), explain_cuda_oom("predict"):
+        n_threads = predict_threads(self.n_jobs, X.shape[0])
+        with torch_threads(n_threads), explain_cuda_oom("predict"):
             if device.type != "cuda":
-                return self._forward_on(self.module_, device, X)
-            try:
-                module = copy.deepcopy(self.module_).to(device)
-                return self._forward_on(module, device, X)
-            finally:
-                release_cuda_memory(device)
+                out = self._forward_on(self.module_, device, X)
+            else:
+                try:
+                    module = copy.deepcopy(self.module_).to(device)
+                    out = self._forward_on(module, device, X)
+                finally:
+                    release_cuda_memory(device)
+        return out.astype(self._output_dtype(X), copy=False)
 
     def _forward_on(
         self, module: GMNM, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
-        chunk = self._predict_chunk_rows()
-        out = np.empty((X.shape[0], module.out_features), dtype=np.float64)
+        """Module outputs of all rows, chunk by chunk, in the module's dtype.
+
+        (float32 after ``'adam'``, float64 after ``'lbfgs'``.)
+        """
+        chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
         dtype = module.weight.dtype
-        with torch.no_grad():
+        out = np.empty(
+            (X.shape[0], module.out_features),
+            dtype=torch.empty((), dtype=dtype).numpy().dtype,
+        )
+        with torch.inference_mode():
             for start in range(0, X.shape[0], chunk):
                 stop = start + chunk
-                xb = torch.as_tensor(self._standardize(X[start:stop]), dtype=dtype)
-                out[start:stop] = module(xb.to(device)).double().cpu().numpy()
+                xb = torch.from_numpy(self._standardize(X[start:stop])).to(dtype)
+                out[start:stop] = module(xb.to(device)).cpu().numpy()
         return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     # -- persistence ------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -631,7 +694,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
         The module maps raw float32 inputs of shape ``(n_samples,
         n_features)`` to what :meth:`predict` returns for the regressor and
-        to what :meth:`predict_proba` returns for the classifier, the
+        to what :meth:`predict_proba` returns for the classifier (the label
+        probabilities, for multilabel targets), the
         standardisation of the inputs (and of the targets) included. It
         computes in float32 with plain tensor operations, holds its
         parameters as buffers (``.to(device)`` moves them) and is accepted by

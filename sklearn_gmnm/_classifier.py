@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import log_softmax, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils._available_if import available_if
@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call
 
 from ._base import BaseGMNM
 from ._docstrings import fill_doc
+from ._loss import MultilabelLogLoss
 from ._validation import validate_X_y_classification
 
 
@@ -28,6 +29,13 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
     spread, mixing weights from a ridge fit on the one-hot labels, then
     trained end to end on the cross-entropy, with mini-batch Adam or
     full-batch L-BFGS (``solver``). Inputs are standardised internally.
+
+    Multilabel targets (a 2-D indicator matrix of 0 and 1, one column per
+    label) get one logit and a sigmoid per label and the sum of the labels'
+    binary log losses, as in
+    :class:`~sklearn.neural_network.MLPClassifier`: ``predict`` returns the
+    indicator matrix, ``predict_proba`` each label's probability, and
+    ``classes_`` is ``np.arange(n_labels)``.
 
     Training stops early on the stopping rule (see ``tol``). Interrupting
     ``fit`` (Ctrl-C, ``KeyboardInterrupt``) ends training after a warning and
@@ -49,14 +57,14 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         ``{{label: weight}}`` (missing labels weigh 1), ``'balanced'``
         (``n_samples / (n_classes * np.bincount(y))``, weighted counts), or
         None for equal weights. ``'balanced'`` is not supported by
-        ``partial_fit``.
+        ``partial_fit``, and neither is supported for multilabel targets.
 
     Attributes
     ----------
 {shared_attributes}
 
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels; ``np.arange(n_labels)`` for multilabel targets.
 
     See Also
     --------
@@ -135,9 +143,18 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    _stratify_split = True
+    @property
+    def _stratify_split(self) -> bool:
+        # Not in a multilabel setting, as MLP.
+        return not self._is_multilabel()
+
+    def _is_multilabel(self) -> bool:
+        """Whether the model was fitted on a multilabel indicator matrix."""
+        return getattr(self, "_multilabel", False)
 
     def _criterion(self) -> torch.nn.Module:
+        if self._is_multilabel():
+            return MultilabelLogLoss()
         return torch.nn.CrossEntropyLoss(reduction="none")
 
     def _fit_target_encoding(
@@ -147,6 +164,24 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         pass
 
     def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n_classes = self.classes_.shape[0]
+        if self._is_multilabel() != (y.ndim == 2):
+            fitted = "a multilabel indicator matrix" if self._is_multilabel() \
+                else "1-D class labels"
+            raise ValueError(
+                f"y has shape {y.shape}, but {type(self).__name__} was fitted "
+                f"on {fitted}."
+            )
+        if y.ndim == 2:
+            if y.shape[1] != n_classes:
+                raise ValueError(
+                    f"y has {y.shape[1]} label columns, but "
+                    f"{type(self).__name__} was fitted with {n_classes}."
+                )
+            indicator = y.astype(np.float64)
+            # Ridge targets: logits of 0.9 for a present label, of 0.1 for
+            # an absent one.
+            return indicator, (2.0 * indicator - 1.0) * np.log(9.0)
         encoded = np.searchsorted(self.classes_, y)
         encoded = np.minimum(encoded, self.classes_.shape[0] - 1)
         unknown = self.classes_[encoded] != y
@@ -155,7 +190,6 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
                 f"y contains labels not in classes_ {self.classes_.tolist()!r}: "
                 f"{np.unique(y[unknown]).tolist()!r}."
             )
-        n_classes = self.classes_.shape[0]
         # Ridge targets: one-hot logits scaled so that a perfect fit gives the
         # true class a probability of about 0.9.
         one_hot = np.eye(n_classes)[encoded]
@@ -165,9 +199,22 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
     def _validation_score(
         self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
     ) -> float:
+        if self._is_multilabel():
+            # Subset accuracy, as accuracy_score has it for indicator matrices.
+            predicted = self._indicator(outputs)
+            return float(
+                accuracy_score(
+                    targets.astype(np.int64), predicted, sample_weight=sample_weight
+                )
+            )
         return float(
             accuracy_score(targets, outputs.argmax(axis=1), sample_weight=sample_weight)
         )
+
+    @staticmethod
+    def _indicator(logits: np.ndarray) -> np.ndarray:
+        """Multilabel predictions of logits: sigmoid above 0.5, as MLP."""
+        return (expit(logits) > 0.5).astype(np.int64)
 
     def _row_weights(
         self, y: np.ndarray, sample_weight: np.ndarray | None, *, incremental: bool
@@ -175,6 +222,11 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         """Combine ``sample_weight`` and ``class_weight`` into row weights."""
         if self.class_weight is None:
             return sample_weight
+        if self._is_multilabel():
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; pass "
+                "per-row weights as sample_weight instead."
+            )
         if incremental and self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit, which "
@@ -196,10 +248,11 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels, of any type.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, of any type, or a multilabel indicator matrix of
+            0 and 1.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights, used in the initialisation and in the
             loss (multiplied by ``class_weight``); rows of weight 0 have no
@@ -213,18 +266,23 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         continues = self._continues(False)
         X, y = validate_X_y_classification(self, X, y, reset=not continues)
         sample_weight = self._check_sample_weight(sample_weight, X)
-        classes = np.unique(y)
+        multilabel = y.ndim == 2
+        classes = np.arange(y.shape[1]) if multilabel else np.unique(y)
         if continues:
-            if not np.array_equal(classes, self.classes_):
+            if multilabel != self._is_multilabel() or not np.array_equal(
+                classes, self.classes_
+            ):
                 raise ValueError(
                     "warm_start can only be used where y has the same classes as "
                     f"in the previous call to fit: {self.classes_.tolist()!r}, "
-                    f"got {classes.tolist()!r}."
+                    f"got {classes.tolist()!r}"
+                    + (" (multilabel)." if multilabel else ".")
                 )
         else:
             self.classes_ = classes
+            self._multilabel = multilabel
         present = classes if sample_weight is None else np.unique(y[sample_weight > 0])
-        if present.shape[0] < 2:
+        if not multilabel and present.shape[0] < 2:
             raise ValueError(
                 "GMNMClassifier needs samples of at least 2 classes in the data "
                 "(counting only rows of positive sample weight), but the data "
@@ -248,13 +306,15 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
-        y : array-like of shape (n_samples,)
-            Its class labels; all must be in ``classes``.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Its class labels, all in ``classes``, or a multilabel indicator
+            matrix of 0 and 1.
         classes : array-like of shape (n_classes,), default=None
-            Every class of the whole training data. Required on the first
-            call; later calls may omit it, or must pass the same classes.
+            Every class of the whole training data (``np.arange(n_labels)``
+            for multilabel targets). Required on the first call; later calls
+            may omit it, or must pass the same classes.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights. None means all ones.
 
@@ -270,7 +330,16 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         if first:
             self.classes_ = None
         _check_partial_fit_first_call(self, classes)
-        if self.classes_.shape[0] < 2:
+        if first:
+            self._multilabel = y.ndim == 2
+        if self._is_multilabel():
+            if not np.array_equal(self.classes_, np.arange(self.classes_.shape[0])):
+                raise ValueError(
+                    "For a multilabel indicator y, classes must be "
+                    "np.arange(n_labels), the indices of its columns; got "
+                    f"{self.classes_.tolist()!r}."
+                )
+        elif self.classes_.shape[0] < 2:
             raise ValueError(
                 "GMNMClassifier needs at least 2 classes, but classes holds "
                 f"only {self.classes_.tolist()!r}."
@@ -284,47 +353,67 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, float64, in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1. For
+            multilabel targets, each label's probability (rows need not sum
+            to 1). Float32 where the training inputs and ``X`` are float32
+            (as MLP's), float64 otherwise.
         """
-        return softmax(self._forward(X), axis=1)
+        logits = self._forward(X)
+        if self._is_multilabel():
+            return expit(logits)
+        return softmax(logits, axis=1)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Logarithm of the class probabilities for ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, float64, in the order of ``classes_``.
+            Log-probabilities in the order of ``classes_``.
         """
-        return log_softmax(self._forward(X), axis=1)
+        logits = self._forward(X)
+        if self._is_multilabel():
+            return log_expit(logits)
+        return log_softmax(logits, axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict class labels for ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels, from ``classes_``.
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels, from ``classes_``; for multilabel targets, the
+            indicator matrix (int64) of the labels whose probability is
+            above 0.5.
         """
-        indices = self._forward(X).argmax(axis=1)
-        return self.classes_[indices]
+        logits = self._forward(X)
+        if self._is_multilabel():
+            return self._indicator(logits)
+        return self.classes_[logits.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
     def _export_head(self) -> dict:
         """Output map of :meth:`to_torch` and of the ONNX converter."""
+        if self._is_multilabel():
+            return {"sigmoid": True}
         return {"softmax": True}

@@ -2,7 +2,9 @@
 
 The estimators move the data to the device once, as tensors, and hand skorch
 a :class:`TensorData` set; :class:`TensorBatches` then serves mini-batches by
-indexing those tensors (no per-sample ``DataLoader`` collation). The small
+indexing those tensors (no per-sample ``DataLoader`` collation). Sparse
+inputs stay on the CPU as CSR rows (:class:`SparseRows`), and each batch is
+densified and moved to the device when it is taken. The small
 callbacks here implement what the estimators promise on top of skorch:
 a validation score, MLP's stopping rule and an epoch progress bar.
 """
@@ -25,6 +27,55 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from ._loss import weighted_mean_loss
+from ._sparse import StandardizedRows
+
+
+class SparseRows:
+    """Standardised sparse rows that index like a tensor on ``device``.
+
+    Indexing (a slice, or a tensor of indices) densifies and standardises
+    only the rows taken, on the CPU, and returns them as a ``dtype`` tensor
+    on ``device``. The indices themselves are taken on the CPU: ``device``
+    here is where batches end up, ``index_device`` where indices must be.
+
+    Parameters
+    ----------
+    rows : StandardizedRows
+        The sparse inputs and their standardisation.
+    dtype : torch.dtype
+        Dtype of the batches.
+    device : torch.device
+        Device of the batches.
+    """
+
+    index_device = torch.device("cpu")
+
+    def __init__(
+        self, rows: StandardizedRows, dtype: torch.dtype, device: torch.device
+    ) -> None:
+        self.rows = rows
+        self.dtype = dtype
+        self.device = torch.device(device)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows.shape
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        batch = torch.from_numpy(self.rows[index]).to(self.dtype)
+        return batch.to(self.device, non_blocking=True)
+
+
+def as_rows(
+    X: np.ndarray | StandardizedRows, dtype: torch.dtype, device: torch.device
+) -> Tensor | SparseRows:
+    """Standardised inputs as a tensor on ``device``, or as :class:`SparseRows`."""
+    if isinstance(X, StandardizedRows):
+        return SparseRows(X, dtype, device)
+    return torch.as_tensor(X, dtype=dtype).to(device)
 
 
 class TensorData(Dataset):
@@ -32,7 +83,7 @@ class TensorData(Dataset):
 
     Parameters
     ----------
-    X : Tensor of shape (n_samples, n_features)
+    X : Tensor or SparseRows of shape (n_samples, n_features)
         Inputs.
     y : Tensor of shape (n_samples, ...)
         Targets.
@@ -40,7 +91,9 @@ class TensorData(Dataset):
         Row weights.
     """
 
-    def __init__(self, X: Tensor, y: Tensor, sample_weight: Tensor | None = None):
+    def __init__(
+        self, X: Tensor | SparseRows, y: Tensor, sample_weight: Tensor | None = None
+    ):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
@@ -89,7 +142,9 @@ class TensorBatches:
         n = len(self.dataset)
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator)
-            order = order.to(self.dataset.X.device, non_blocking=True)
+            X = self.dataset.X
+            device = X.index_device if isinstance(X, SparseRows) else X.device
+            order = order.to(device, non_blocking=True)
             for start in range(0, n, self.batch_size):
                 yield self.dataset[order[start : start + self.batch_size]]
         else:
@@ -262,7 +317,7 @@ class ValidationScore(Callback):
 
     Parameters
     ----------
-    X : Tensor of shape (n_samples, n_features)
+    X : Tensor or SparseRows of shape (n_samples, n_features)
         Validation inputs, on the training device.
     score : callable
         ``score(outputs)`` with the module's outputs as a float64 ndarray;
@@ -272,7 +327,10 @@ class ValidationScore(Callback):
     """
 
     def __init__(
-        self, X: Tensor, score: Callable[[np.ndarray], float], chunk_size: int = 8192
+        self,
+        X: Tensor | SparseRows,
+        score: Callable[[np.ndarray], float],
+        chunk_size: int = 8192,
     ):
         self.X = X
         self.score = score

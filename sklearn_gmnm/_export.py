@@ -3,7 +3,8 @@
 A fitted estimator computes ``predict`` in three steps: standardise the inputs
 (float64, clipped at ``_MAX_STANDARD_SCORE`` standard deviations), run the
 GMNM module (float32), then map the raw outputs back (target scaling for the
-regressor, a softmax for the classifier). :func:`inference_constants` turns
+regressor, a softmax for the classifier, a sigmoid per label for a multilabel
+classifier). :func:`inference_constants` turns
 the fitted module into the float32 arrays that a plain chain of matrix
 products and elementwise operations needs; :class:`GMNMInference` is that
 chain as a self-contained ``torch.nn.Module`` (what ``to_torch`` returns),
@@ -122,7 +123,8 @@ class GMNMInference(nn.Module):
 
     Maps raw inputs of shape ``(n, n_features)`` to the estimator's outputs:
     standardisation (and its clip), the GMNM layer in plain operations, and
-    the output map (target scaling, or a softmax). Every tensor is a buffer,
+    the output map (target scaling, a softmax, or a sigmoid per label). Every
+    tensor is a buffer,
     so ``.to(device)`` moves the whole model, and ``torch.jit.trace`` and
     ``torch.export.export`` accept it.
 
@@ -142,6 +144,9 @@ class GMNMInference(nn.Module):
         Offset added after ``output_scale``.
     softmax : bool, default=False
         Whether to return the softmax of the outputs (class probabilities).
+    sigmoid : bool, default=False
+        Whether to return the sigmoid of each output (the label
+        probabilities of a multilabel classifier).
     squeeze : bool, default=False
         Whether to return a 1-D output (the layer has one output).
     """
@@ -156,9 +161,12 @@ class GMNMInference(nn.Module):
         output_scale: np.ndarray | None = None,
         output_offset: np.ndarray | None = None,
         softmax: bool = False,
+        sigmoid: bool = False,
         squeeze: bool = False,
     ) -> None:
         super().__init__()
+        if softmax and sigmoid:
+            raise ValueError("softmax and sigmoid are exclusive output maps.")
         if squeeze and module.out_features != 1:
             raise ValueError(
                 f"squeeze=True needs a single output, got {module.out_features}."
@@ -171,6 +179,7 @@ class GMNMInference(nn.Module):
         self.rank: int = int(constants.get("rank", 1))
         self.max_score = float(max_score)
         self.softmax = bool(softmax)
+        self.sigmoid = bool(sigmoid)
         self.squeeze = bool(squeeze)
 
         def buffer(name: str, value: Any) -> None:
@@ -238,8 +247,8 @@ class GMNMInference(nn.Module):
         Returns
         -------
         out : Tensor of shape (n,), (n, n_outputs) or (n, n_classes)
-            Predictions (1-D where the regressor was fitted on a 1-D ``y``)
-            or class probabilities.
+            Predictions (1-D where the regressor was fitted on a 1-D ``y``),
+            class probabilities, or label probabilities (multilabel).
         """
         x = x.to(torch.float32)
         xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
@@ -252,12 +261,15 @@ class GMNMInference(nn.Module):
             out = out + self.output_offset
         if self.softmax:
             out = torch.softmax(out, dim=-1)
+        if self.sigmoid:
+            out = torch.sigmoid(out)
         if self.squeeze:
             out = out[:, 0]
         return out
 
     def extra_repr(self) -> str:
-        head = "softmax" if self.softmax else "identity"
+        head = "softmax" if self.softmax else "sigmoid" if self.sigmoid \
+            else "identity"
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"n_components={self.n_components}, "

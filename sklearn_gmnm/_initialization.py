@@ -35,6 +35,9 @@ __all__ = ["init_from_data", "place_centers", "fit_widths", "fit_mixing_weights"
 #: :func:`fit_widths`; larger values give narrower Gaussians.
 TARGET_SQUARED_DISTANCE = 0.25
 
+#: Rows (drawn at random) that :func:`init_from_data` uses by default.
+MAX_INIT_SAMPLES = 20_000
+
 
 def _as_float64_array(data: Any) -> np.ndarray:
     if isinstance(data, torch.Tensor):
@@ -278,7 +281,7 @@ def init_from_data(
     init: str = "kmeans",
     sample_weight: Any = None,
     ridge_alpha: float = 1e-3,
-    max_samples: int = 20_000,
+    max_samples: int = MAX_INIT_SAMPLES,
     random_state: Any = None,
 ) -> GMNM:
     """Initialise a GMNM layer's centers, widths and mixing weights from data.

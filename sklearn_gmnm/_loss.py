@@ -31,6 +31,20 @@ class HalfSquaredError(torch.nn.Module):
         return 0.5 * (prediction - target).square()
 
 
+class MultilabelLogLoss(torch.nn.Module):
+    """Per-row binary cross-entropy of logits, summed over the labels.
+
+    MLPClassifier's multilabel loss: a sigmoid per label, and the sum over
+    the labels of their log losses (so a row's loss is a sum, not a mean).
+    """
+
+    def forward(self, logits: Tensor, target: Tensor) -> Tensor:
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            logits, target, reduction="none"
+        )
+        return loss.sum(-1)
+
+
 def weighted_mean_loss(
     criterion: torch.nn.Module,
     prediction: Tensor,

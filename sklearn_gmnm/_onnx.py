@@ -5,8 +5,12 @@ ONNX operators: standardisation (``Sub``, ``Div``, ``Clip``), the Gaussian
 activations of the covariance type (``MatMul``, ``ReduceSumSquare``,
 ``Relu``, ``Exp``), the mixing (``MatMul``, ``Add``), then the target
 scaling of the regressor, or the ``Softmax`` and the label lookup
-(``ArgMax``, ``Gather``) of the classifier. It computes in float32, or in
-float64 where the input of the estimator is float64.
+(``ArgMax``, ``Gather``) of the classifier. A multilabel classifier ends as
+skl2onnx ends :class:`~sklearn.neural_network.MLPClassifier` fitted on an
+indicator matrix: a ``Sigmoid`` per label for the probabilities, and labels
+that are the int64 indicator matrix of the probabilities above 0.5
+(``Greater``, ``Cast``). It computes in float32, or in float64 where the
+input of the estimator is float64.
 
 This module imports skl2onnx; :mod:`sklearn_gmnm.onnx` is its public face.
 """
@@ -111,9 +115,16 @@ def _regressor_shape_calculator(operator) -> None:
 
 
 def _classifier_shape_calculator(operator) -> None:
-    """Labels of shape ``[N]`` and probabilities of shape ``[N, n_classes]``."""
+    """Labels of shape ``[N]`` and probabilities of shape ``[N, n_classes]``.
+
+    Multilabel: labels of shape ``[N, n_labels]`` (int64).
+    """
     calculate_linear_classifier_output_shapes(operator)
     _check_n_features(operator)
+    model = operator.raw_operator
+    if model._is_multilabel():
+        n_rows = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = Int64TensorType([n_rows, len(model.classes_)])
 
 
 def _label_array(classes: np.ndarray) -> np.ndarray:
@@ -279,6 +290,18 @@ def convert_gmnm_classifier(scope, operator, container) -> None:
     model = operator.raw_operator
     graph, x = _start(scope, operator, container)
     logits = _gmnm_outputs(graph, model, x)
+    if model._is_multilabel():
+        proba = graph.node(
+            "Sigmoid", [logits], output=operator.outputs[1].full_name
+        )
+        above = graph.node("Greater", [proba, graph.constant("threshold", 0.5)])
+        graph.node(
+            "Cast",
+            [above],
+            output=operator.outputs[0].full_name,
+            to=onnx_proto.TensorProto.INT64,
+        )
+        return
     graph.node("Softmax", [logits], output=operator.outputs[1].full_name, axis=1)
     # Labels from the logits, as predict takes them.
     index = graph.node("ArgMax", [logits], axis=1, keepdims=0)

@@ -8,6 +8,13 @@ blocks (torch's OpenMP pool is one of the pools threadpoolctl limits). An
 explicit ``n_jobs`` sets the number of threads of torch and of the native
 thread pools (BLAS, OpenMP) for the duration of the call, and the caller's
 settings are restored afterwards.
+
+Prediction is the exception: with ``n_jobs=None`` it chooses its torch
+threads itself (:func:`predict_threads`), one thread below
+``THREADED_PREDICT_ROWS`` rows and at most half of the CPUs above. On the
+2-core machine of ``benchmarks/bench_predict.py``, with one other CPU-bound
+process running, two threads took 6.2 s for 200,000 rows and one thread
+0.42 s: OpenMP threads that find their core busy wait for each other.
 """
 
 from __future__ import annotations
@@ -76,3 +83,46 @@ def limit_threads(n_jobs: int | None) -> Iterator[None]:
             yield
         finally:
             torch.set_num_threads(previous)
+
+
+#: Rows from which a prediction with ``n_jobs=None`` may use more than one
+#: torch thread. Below it one thread was faster at every size measured
+#: (10,000 rows: 14 ms on one thread, 320 ms on two on a loaded 2-core
+#: machine), as a chunk's work is too small for thread wake-ups to pay.
+THREADED_PREDICT_ROWS = 100_000
+
+
+def predict_threads(n_jobs: int | None, n_rows: int) -> int | None:
+    """Torch threads of a prediction of ``n_rows`` rows.
+
+    An explicit ``n_jobs`` is honoured. With ``n_jobs=None``: one thread
+    below ``THREADED_PREDICT_ROWS`` rows, else torch's own setting capped
+    at half of the CPUs, so that a prediction on a shared machine does not
+    stall on cores that other processes hold (a caller's lower setting, from
+    ``threadpool_limits`` or ``OMP_NUM_THREADS``, is kept).
+    """
+    if n_jobs is not None:
+        return effective_n_threads(n_jobs)
+    if n_rows < THREADED_PREDICT_ROWS:
+        return 1
+    return max(1, min(torch.get_num_threads(), cpu_count() // 2))
+
+
+@contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run the enclosed block with ``n_threads`` torch threads, then restore.
+
+    Unlike :func:`limit_threads`, leaves the BLAS pools alone (a prediction
+    makes no BLAS call outside torch) and costs microseconds: it is the
+    thread control of ``predict``. Does nothing when ``n_threads`` is None
+    or already torch's setting.
+    """
+    previous = torch.get_num_threads()
+    if n_threads is None or n_threads == previous:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -154,7 +154,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values.
@@ -186,7 +186,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its target values.
@@ -208,15 +208,18 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions, float64, shaped like the ``y`` given to ``fit``.
+            Predictions shaped like the ``y`` given to ``fit``: float32
+            where the training inputs and ``X`` are float32 (as MLP's),
+            float64 otherwise.
         """
-        Y = self._forward(X) * self._y_scale + self._y_mean
+        out = self._forward(X)
+        Y = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
         return Y.ravel() if self._y_ndim == 1 else Y
 
     def __sklearn_tags__(self):

@@ -30,13 +30,20 @@ from ._engine import (
     EpochProgressBar,
     GMNMNet,
     NonFiniteGuard,
+    SparseRows,
     StoppingRule,
     TensorBatches,
     TensorData,
     ValidationScore,
+    as_rows,
 )
 from ._loss import PENALISED_PATTERN, penalised_parameters, weighted_mean_loss
 from ._optim import Adam
+from ._sparse import StandardizedRows
+
+#: Elements (rows x max(features, components x rank)) of one chunk of the
+#: full-batch loss on sparse inputs: 4M float64 values, 32 MiB.
+_SPARSE_CHUNK_BUDGET = 1 << 22
 
 
 @dataclass
@@ -49,8 +56,9 @@ class TrainingProblem:
         The initialised module (on the CPU).
     criterion : torch.nn.Module
         Per-row loss, built with ``reduction='none'``.
-    X : ndarray of shape (n_samples, n_features)
-        Standardised inputs, float64.
+    X : ndarray or StandardizedRows of shape (n_samples, n_features)
+        Standardised inputs, float64, or a lazy view of sparse inputs that
+        densifies the rows it is asked for.
     y : ndarray
         Encoded targets: float values, or class indices.
     sample_weight : ndarray of shape (n_samples,) or None
@@ -66,17 +74,21 @@ class TrainingProblem:
 
     module: torch.nn.Module
     criterion: torch.nn.Module
-    X: np.ndarray
+    X: np.ndarray | StandardizedRows
     y: np.ndarray
     sample_weight: np.ndarray | None
     alpha: float
     device: torch.device
-    validation: tuple[np.ndarray, Callable[[np.ndarray], float]] | None = None
+    validation: (
+        tuple[np.ndarray | StandardizedRows, Callable[[np.ndarray], float]] | None
+    ) = None
 
     def tensors(self, dtype: torch.dtype) -> tuple:
         """Inputs, targets and weights as tensors on ``device``.
 
-        Float data take ``dtype``; class indices stay ``int64``.
+        Float data take ``dtype``; class indices stay ``int64``. Sparse
+        inputs become :class:`~sklearn_gmnm._engine.SparseRows`, densified
+        a batch at a time.
         """
         y = np.asarray(self.y)
         y_dtype = dtype if np.issubdtype(y.dtype, np.floating) else torch.int64
@@ -86,7 +98,7 @@ class TrainingProblem:
             else torch.as_tensor(self.sample_weight, dtype=dtype).to(self.device)
         )
         return (
-            torch.as_tensor(self.X, dtype=dtype).to(self.device),
+            as_rows(self.X, dtype, self.device),
             torch.as_tensor(y, dtype=y_dtype).to(self.device),
             weight,
         )
@@ -213,7 +225,7 @@ def fit_stochastic(
     callbacks: list = [("gmnm_non_finite_guard", NonFiniteGuard())]
     if problem.validation is not None:
         X_val, score = problem.validation
-        X_val = torch.as_tensor(X_val, dtype=torch.float32).to(problem.device)
+        X_val = as_rows(X_val, torch.float32, problem.device)
         callbacks.append(("gmnm_valid_score", ValidationScore(X_val, score)))
     monitor = "valid_score" if est.early_stopping else "train_loss"
     callbacks.extend(_lr_schedule(est, monitor, epoch_offset))
@@ -334,14 +346,49 @@ def fit_lbfgs(
                 param.copy_(torch.from_numpy(theta[start:stop]).view_as(param))
                 start = stop
 
+    chunk = None
+    if isinstance(X, SparseRows):
+        components = getattr(module, "n_components", 1) * getattr(module, "rank", 1)
+        width = max(X.shape[1], components)
+        chunk = max(1, _SPARSE_CHUNK_BUDGET // width)
+        total_weight = X.shape[0] if weight is None else weight.sum()
+        if chunk >= X.shape[0]:
+            # Within the budget: densify once, and compute as for dense data.
+            X, chunk = X[0 : X.shape[0]], None
+
+    def chunked_loss() -> torch.Tensor:
+        """Loss of all rows, its gradient accumulated chunk by chunk.
+
+        Sparse inputs are densified a bounded chunk of rows at a time; the
+        loss is the sum of the chunks' weighted means times their share of
+        the rows (of the weight).
+        """
+        loss = torch.zeros((), dtype=torch.float64, device=problem.device)
+        for start in range(0, X.shape[0], chunk):
+            stop = start + chunk
+            w = None if weight is None else weight[start:stop]
+            share = (stop - start if w is None else w.sum()) / total_weight
+            part = share * weighted_mean_loss(
+                problem.criterion, module(X[start:stop]), y[start:stop], w
+            )
+            part.backward()
+            loss += part.detach()
+        return loss
+
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         set_parameters(theta)
         for param in params:
             param.grad = None
         with torch.enable_grad():
-            loss = weighted_mean_loss(problem.criterion, module(X), y, weight)
-            total = loss + 0.5 * penalty * sum(p.square().sum() for p in penalised)
-            total.backward()
+            reg = 0.5 * penalty * sum(p.square().sum() for p in penalised)
+            if chunk is None:
+                loss = weighted_mean_loss(problem.criterion, module(X), y, weight)
+                total = loss + reg
+                total.backward()
+            else:
+                loss = chunked_loss()
+                reg.backward()
+                total = loss + reg.detach()
         value = total.item()
         if not math.isfinite(value):
             raise _NonFiniteLoss

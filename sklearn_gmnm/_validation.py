@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._device import DEVICE_PATTERN
 
@@ -28,6 +28,10 @@ from ._device import DEVICE_PATTERN
 FLOAT_DTYPES = (np.float64, np.float32)
 
 _CONVERSION_ERRORS = ("could not convert", "argument must be", "not compatible with")
+
+#: Sparse inputs are converted to CSR (row slices are what training batches
+#: and predict chunks take); CSR and CSC come in without a densified copy.
+ACCEPT_SPARSE = "csr"
 
 
 class IntInterval(Interval):
@@ -82,19 +86,22 @@ def validate_X(estimator: BaseEstimator, X: Any, *, reset: bool) -> np.ndarray:
     estimator : BaseEstimator
         The estimator; records or checks ``n_features_in_`` and
         ``feature_names_in_``.
-    X : array-like of shape (n_samples, n_features)
-        Input data. Sparse matrices are refused with a ``TypeError``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Input data. Sparse matrices and arrays of any scipy format are
+        converted to CSR, never densified here.
     reset : bool
         Whether to record the feature count and names (``fit``) or to check
         them against the recorded ones.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
         Finite, 2-D, float32 or float64 data with at least one row and column.
     """
     try:
-        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset)
+        return validate_data(
+            estimator, X, dtype=FLOAT_DTYPES, accept_sparse=ACCEPT_SPARSE, reset=reset
+        )
     except (TypeError, ValueError) as err:
         _reraise_non_numeric(err, "X", _X_HINT)
         raise
@@ -148,6 +155,7 @@ def validate_X_y_regression(
             X,
             y,
             dtype=FLOAT_DTYPES,
+            accept_sparse=ACCEPT_SPARSE,
             multi_output=True,
             y_numeric=True,
             reset=reset,
@@ -160,15 +168,42 @@ def validate_X_y_regression(
 def validate_X_y_classification(
     estimator: BaseEstimator, X: Any, y: Any, *, reset: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Check ``X`` and 1-D, finite class labels (not continuous values).
+    """Check ``X`` and finite class labels (not continuous values).
 
-    The number of classes is checked by the classifier, which knows about
-    sample weights and ``partial_fit``'s ``classes``.
+    ``y`` is 1-D labels of any type, or a 2-D indicator matrix of 0/1
+    (multilabel; returned dense, as int). A column vector is raveled with a
+    ``DataConversionWarning``, as scikit-learn's classifiers do. The number of
+    classes is checked by the classifier, which knows about sample weights
+    and ``partial_fit``'s ``classes``.
     """
     try:
-        X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, reset=reset)
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            dtype=FLOAT_DTYPES,
+            accept_sparse=ACCEPT_SPARSE,
+            multi_output=True,
+            reset=reset,
+        )
     except (TypeError, ValueError) as err:
         _reraise_non_numeric(err, "X", _X_HINT)
         raise
+    if sp.issparse(y):
+        y = y.toarray()
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
     check_classification_targets(y)
+    if y.ndim == 2:
+        kind = type_of_target(y, input_name="y")
+        values = np.unique(y)
+        if kind != "multilabel-indicator" or not np.isin(values, (0, 1)).all():
+            raise ValueError(
+                "A 2-D y must be a multilabel indicator matrix of 0 and 1 (one "
+                f"column per label); got {kind} targets with the values "
+                f"{values[:10].tolist()!r}. Several multiclass outputs are not "
+                "supported: wrap the classifier in "
+                "sklearn.multioutput.MultiOutputClassifier."
+            )
+        y = y.astype(np.int64)
     return X, y

@@ -12,7 +12,11 @@ The regressor's output ``variable`` has shape ``(n_samples, n_outputs)``, also
 for a 1-D ``y``, as skl2onnx's regressors have. The classifier's outputs are
 ``label`` and ``probabilities``, the latter a list of dictionaries (ZipMap)
 unless the option ``zipmap`` is False; the options ``zipmap``, ``nocl`` and
-``output_class_labels`` work as for scikit-learn's classifiers. The graph
+``output_class_labels`` work as for scikit-learn's classifiers. A classifier
+fitted on a multilabel indicator matrix outputs the label probabilities (a
+sigmoid per label) and, as ``label``, the int64 indicator matrix of shape
+``(n_samples, n_labels)``, as skl2onnx converts a multilabel
+:class:`~sklearn.neural_network.MLPClassifier`. The graph
 computes in float32, or in float64 where its input is float64.
 
 Requires the optional dependencies ``skl2onnx`` and ``onnxruntime``

@@ -32,11 +32,13 @@ def _expected_failed_checks(estimator):
     # degenerate eigenvalues by round-off. tests/test_training_controls.py
     # and tests/test_solvers.py check that zero weights are exactly removal
     # and integer weights close to repetition.
+    reason = (
+        "training is equivalent to repetition only up to round-off "
+        "amplified by the optimiser"
+    )
     return {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "training is equivalent to repetition only up to round-off "
-            "amplified by the optimiser"
-        )
+        "check_sample_weight_equivalence_on_dense_data": reason,
+        "check_sample_weight_equivalence_on_sparse_data": reason,
     }
 
 

@@ -228,3 +228,39 @@ def test_registration_is_repeatable():
     reg = _regressor("full", 1)
     (out,) = _run(skl2onnx.to_onnx(reg, X32[:1]), X32)
     _assert_close(out, reg.predict(X32).reshape(-1, 1))
+
+
+MULTILABEL = np.column_stack(
+    [Z[:, 0] > 0, Z[:, 1] * Z[:, 3] > 0, Z[:, 2] + Z[:, 0] > 0.5]
+).astype(np.int64)
+
+
+@functools.cache
+def _multilabel(covariance_type):
+    estimator = GMNMClassifier(
+        n_components=6, covariance_type=covariance_type, max_iter=3, random_state=0
+    )
+    return _fit(estimator, MULTILABEL, scaler=False)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_multilabel_classifier_as_mlp_converts(covariance_type):
+    # skl2onnx converts a multilabel MLPClassifier to an int64 indicator
+    # matrix of labels and the label probabilities: the same here.
+    clf = _multilabel(covariance_type)
+    onx = skl2onnx.to_onnx(clf, X32[:1], options={id(clf): {"zipmap": False}})
+    label, proba = _run(onx, X32)
+    assert label.dtype == np.int64 and label.shape == (X.shape[0], 3)
+    expected = clf.predict_proba(X32)
+    np.testing.assert_allclose(proba, expected, rtol=1e-4, atol=1e-6)
+    decided = np.abs(expected - 0.5) > 1e-4
+    np.testing.assert_array_equal(label[decided], clf.predict(X32)[decided])
+    assert onx.graph.output[0].type.tensor_type.shape.dim[1].dim_value == 3
+
+
+def test_multilabel_classifier_with_zipmap():
+    clf = _multilabel("full")
+    label, proba = _run(skl2onnx.to_onnx(clf, X32[:1]), X32)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    as_array = np.array([[row[c] for c in range(3)] for row in proba])
+    np.testing.assert_allclose(as_array, clf.predict_proba(X32), rtol=1e-4, atol=1e-6)

@@ -127,3 +127,45 @@ def test_joblib_workers_do_not_multiply_threads():
     )
     for n_cpus, seen in results:
         assert seen and set(seen) == {max(1, n_cpus // 2)}
+
+
+def _record_predict_threads(est) -> list:
+    seen: list = []
+    est.module_.register_forward_hook(
+        lambda *args: seen.append(torch.get_num_threads())
+    )
+    return seen
+
+
+def test_default_predict_runs_small_inputs_on_one_thread(caller_threads):
+    reg = GMNMRegressor(**FAST).fit(X_reg, y_reg)
+    seen = _record_predict_threads(reg)
+    reg.predict(X_reg)
+    assert seen == [1]
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_predict_honours_an_explicit_n_jobs(caller_threads):
+    reg = GMNMRegressor(n_jobs=2, **FAST).fit(X_reg, y_reg)
+    seen = _record_predict_threads(reg)
+    reg.predict(X_reg)
+    reg.set_params(n_jobs=1).predict(X_reg)
+    assert seen == [2, 1]
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_default_predict_threads_of_large_inputs(monkeypatch):
+    from sklearn_gmnm import _parallel
+
+    monkeypatch.setattr(_parallel, "cpu_count", lambda: 16)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(12)
+        # Half of the CPUs at most, above the threshold only.
+        assert _parallel.predict_threads(None, _parallel.THREADED_PREDICT_ROWS) == 8
+        assert _parallel.predict_threads(None, 10) == 1
+        torch.set_num_threads(3)  # a caller's lower limit is kept
+        assert _parallel.predict_threads(None, 10**7) == 3
+        assert _parallel.predict_threads(-1, 10) == 16
+    finally:
+        torch.set_num_threads(before)

@@ -48,7 +48,13 @@ BAD_FIT_INPUTS = {
     "1-D X": (GMNMRegressor, X[:, 0], y, ValueError, "Expected 2D array"),
     "3-D X": (GMNMRegressor, X[:, :, None], y, ValueError, "dim 3"),
     "3-D y": (GMNMRegressor, X, y[:, None, None], ValueError, "dim 3"),
-    "2-D labels": (GMNMClassifier, X, np.c_[labels, labels], ValueError, "1d array"),
+    "multiclass-multioutput labels": (
+        GMNMClassifier,
+        X,
+        np.c_[labels, np.arange(30) % 3],
+        ValueError,
+        "multilabel indicator matrix of 0 and 1",
+    ),
     "words in X": (
         GMNMRegressor, np.full((30, 3), "a"), y, ValueError, "X must be numeric"
     ),
@@ -77,7 +83,14 @@ BAD_FIT_INPUTS = {
         ValueError,
         "numeric targets",
     ),
-    "sparse X": (GMNMRegressor, sp.csr_matrix(X), y, TypeError, "dense data"),
+    "sparse X with NaN": (
+        GMNMRegressor, sp.csr_matrix(_with(X, 0, np.nan)), y, ValueError,
+        "X contains NaN",
+    ),
+    "sparse X with infinity": (
+        GMNMRegressor, sp.csr_matrix(_with(X, 0, np.inf)), y, ValueError,
+        "X contains infinity",
+    ),
     "y is None": (GMNMRegressor, X, None, ValueError, "requires y"),
 }
 
@@ -189,7 +202,8 @@ def test_predict_before_fit_raises_not_fitted(cls, method):
         (X[0], ValueError, "Expected 2D array"),
         (np.empty((0, 3)), ValueError, "0 sample"),
         (np.full((2, 3), "a"), ValueError, "X must be numeric"),
-        (sp.csr_matrix(X), TypeError, "dense data"),
+        (sp.csr_matrix(_with(X, 0, np.nan)), ValueError, "X contains NaN"),
+        (sp.csr_matrix(np.ones((2, 4))), ValueError, "4 features"),
     ],
 )
 def test_bad_predict_input(X_bad, error, match):
