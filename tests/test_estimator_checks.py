@@ -1,4 +1,7 @@
-"""scikit-learn's estimator checks: both estimators, both solvers, every covariance type."""
+"""scikit-learn's estimator checks of both estimators.
+
+Both solvers, every covariance type, a hidden-layer trunk and the Poisson loss.
+"""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
