@@ -677,9 +677,16 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self, module: torch.nn.Module, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
         chunk = self._predict_chunk_rows()
-        out_features = split_network(module)[1].out_features
-        out = np.empty((X.shape[0], out_features), dtype=np.float64)
+        trunk, head = split_network(module)
+        out = np.empty((X.shape[0], head.out_features), dtype=np.float64)
         dtype = module_dtype(module)
+        if trunk is not None and dtype != torch.float64:
+            # float32 matrix products round differently for different numbers
+            # of rows (the kernels change with the shape), and the trunk's
+            # layers amplify that: in float64 a row's prediction does not
+            # depend on the rows predicted with it.
+            module = copy.deepcopy(module).to(torch.float64)
+            dtype = torch.float64
         with torch.no_grad():
             for start in range(0, X.shape[0], chunk):
                 stop = start + chunk

@@ -217,7 +217,9 @@ SHARED_ATTRIBUTES = """\
         float64 after ``'lbfgs'`` (predictions are computed in its dtype). It
         acts on standardised inputs ``(X - X.mean(0)) / X.std(0)`` of the
         training data. With hidden layers it is the
-        ``Sequential(trunk, head)`` of :func:`sklearn_gmnm.nn.gmnm_network`.
+        ``Sequential(trunk, head)`` of :func:`sklearn_gmnm.nn.gmnm_network`,
+        and predictions are computed in float64 whatever its dtype, so that
+        a row's prediction does not depend on the rows predicted with it.
 
     coefs_ : list of ndarray
         Weight matrices of the hidden layers, of shape ``(fan_in, fan_out)``
