@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from numbers import Real
 from typing import Any
 
@@ -35,7 +36,7 @@ from ._device import (
     release_cuda_memory,
     resolve_device,
 )
-from ._initialization import MAX_INIT_SAMPLES, init_from_data, subsample
+from ._initialization import MAX_INIT_SAMPLES, init_network_from_data, subsample
 from ._parallel import limit_threads, predict_threads, torch_threads
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
 from ._sparse import (
@@ -44,9 +45,10 @@ from ._sparse import (
     sparse_mean_and_scale,
     standardize,
 )
-from ._validation import DeviceName, IntInterval, validate_X
-from .nn import GMNM
+from ._validation import DeviceName, HiddenLayerSizes, IntInterval, validate_X
+from .nn import GMNM, gmnm_network
 from .nn._layer import COVARIANCE_TYPES
+from .nn._trunk import ACTIVATIONS, split_network, trunk_layers
 
 SOLVERS = ("adam", "lbfgs")
 
@@ -94,6 +96,35 @@ def _weighted_mean_and_scale(
     return mean, np.where(scale > 0, scale, 1.0)
 
 
+def hidden_sizes(hidden_layer_sizes: Any) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of ints (one int is one layer)."""
+    if np.ndim(hidden_layer_sizes) == 0:
+        return (int(hidden_layer_sizes),)
+    return tuple(int(size) for size in np.ravel(hidden_layer_sizes))
+
+
+def module_dtype(module: torch.nn.Module) -> torch.dtype:
+    """Floating type of a module's parameters."""
+    return next(module.parameters()).dtype
+
+
+@contextmanager
+def unchanged_on_error(estimator: BaseEstimator) -> Iterator[None]:
+    """Restore the estimator's attributes if the block raises.
+
+    Wraps the validation at the start of ``fit``: ``validate_data`` records
+    ``n_features_in_`` before the targets are checked, and a refused fit
+    must leave a fitted model as it was.
+    """
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise
+
+
 def _cpu_copy(state: Any) -> Any:
     """Deep copy of a (nested) state dict with every tensor on the CPU."""
     if isinstance(state, torch.Tensor):
@@ -136,6 +167,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "rank": [IntInterval(1, None, closed="left"), None],
         "learn_centers": ["boolean"],
         "linear_term": ["boolean"],
+        "hidden_layer_sizes": [HiddenLayerSizes()],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions({"kmeans", "random"})],
         "solver": [StrOptions(set(SOLVERS))],
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
@@ -170,6 +203,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         rank: int | None,
         learn_centers: bool,
         linear_term: bool,
+        hidden_layer_sizes: Any,
+        activation: str,
         init: str,
         solver: str,
         alpha: float,
@@ -195,6 +230,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.rank = rank
         self.learn_centers = learn_centers
         self.linear_term = linear_term
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
         self.init = init
         self.solver = solver
         self.alpha = alpha
@@ -234,6 +271,10 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     ) -> float:
         """Score (higher is better) of raw module outputs on encoded targets."""
 
+    #: Parameters added after the first release, with the values that
+    #: estimators saved before them implicitly had.
+    _added_parameters: dict = {"hidden_layer_sizes": (), "activation": "relu"}
+
     #: Whether the early-stopping split is stratified on ``y``.
     _stratify_split = False
 
@@ -250,6 +291,25 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _continues(self, incremental: bool) -> bool:
         """Whether this fit continues from the fitted module."""
         return (incremental or self.warm_start) and hasattr(self, "module_")
+
+    def _check_continued_structure(self) -> None:
+        """Refuse to continue a fitted module with other hidden layers.
+
+        ``warm_start`` and ``partial_fit`` train the fitted module further:
+        ``hidden_layer_sizes`` and ``activation`` must be those it was built
+        with.
+        """
+        layers = trunk_layers(split_network(self.module_)[0])
+        fitted = tuple(linear.out_features for linear, _ in layers)
+        wanted = hidden_sizes(self.hidden_layer_sizes)
+        if fitted != wanted or (layers and layers[0][1] != self.activation):
+            activation = layers[0][1] if layers else self.activation
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted model, which has "
+                f"hidden_layer_sizes={fitted} and activation={activation!r}; got "
+                f"hidden_layer_sizes={wanted} and activation={self.activation!r}. "
+                "Restore them, or set warm_start=False for a new model."
+            )
 
     def _standardize(self, X: Any) -> np.ndarray:
         """Centre and scale in float64, before any cast to float32.
@@ -303,6 +363,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 "callbacks are skorch callbacks of the mini-batch loop and apply "
                 "to solver='adam' only; remove them, or use solver='adam'."
             )
+        if self._continues(incremental):
+            self._check_continued_structure()
         device = resolve_device(self.device)
         with limit_threads(self.n_jobs):
             try:
@@ -350,7 +412,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         targets, ridge_targets = self._encode_targets(y)
         Xs = self._standardized_rows(X)
         if not continues:
-            self._initialize_module(Xs, ridge_targets, sample_weight, rng)
+            self._initialize_module(Xs, ridge_targets, sample_weight, rng, targets)
 
         problem = TrainingProblem(
             module=self.module_,
@@ -442,26 +504,42 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         ridge_targets: np.ndarray,
         sample_weight: np.ndarray | None,
         rng: np.random.RandomState,
+        targets: np.ndarray | None = None,
     ) -> None:
-        """Build the module, initialise it from data and reset the fit record."""
+        """Build the module, initialise it from data and reset the fit record.
+
+        Without hidden layers the module is a :class:`~sklearn_gmnm.nn.GMNM`
+        layer; with them, the trunk and head of
+        :func:`~sklearn_gmnm.nn.gmnm_network`, the head initialised in the
+        trunk's output space.
+        """
         n_features = Xs.shape[1]
+        hidden = hidden_sizes(self.hidden_layer_sizes)
+        head_features = hidden[-1] if hidden else n_features
         if (
             self.rank is not None
             and self.covariance_type in ("full", "tied")
-            and self.rank > n_features
+            and self.rank > head_features
         ):
+            what = (
+                f"the width of the last hidden layer ({head_features}), the "
+                "features the GMNM head sees"
+                if hidden
+                else f"the number of features ({n_features})"
+            )
             raise ValueError(
-                f"rank={self.rank} is larger than the number of features "
-                f"({n_features}): a projection of more rows than features adds "
-                f"nothing. Use rank <= {n_features}, or rank=None for "
-                "min(n_features, 8)."
+                f"rank={self.rank} is larger than {what}: a projection of "
+                "more rows than features adds nothing. Use rank <= "
+                f"{head_features}, or rank=None for min({head_features}, 8)."
             )
         seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = GMNM(
+            module = gmnm_network(
                 n_features,
                 ridge_targets.shape[1],
+                hidden,
+                self.activation,
                 n_components=(
                     auto_n_components(
                         Xs.shape[0]
@@ -483,7 +561,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             rows = subsample(Xs.shape[0], MAX_INIT_SAMPLES, sample_weight, rng)
             Xs, ridge_targets = Xs[rows], ridge_targets[rows]
             sample_weight = None if sample_weight is None else sample_weight[rows]
-        init_from_data(
+        init_network_from_data(
             module,
             Xs,
             ridge_targets,
@@ -493,7 +571,17 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             random_state=rng,
         )
         self.module_ = module
+        self._adjust_start(module, Xs, targets, sample_weight)
         self._reset_record()
+
+    def _adjust_start(
+        self,
+        module: torch.nn.Module,
+        Xs: np.ndarray,
+        targets: np.ndarray | None,
+        sample_weight: np.ndarray | None,
+    ) -> None:
+        """Adapt the data-driven start to the loss (nothing to do by default)."""
 
     # -- the fit record ---------------------------------------------------
     def _reset_record(self) -> None:
@@ -558,11 +646,27 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _export_parameters(self) -> None:
-        """Copy the trained parameters into numpy attributes, in input units."""
-        module = self.module_
+        """Copy the trained parameters into numpy attributes.
+
+        Without a trunk the centers are in input units; with one they are in
+        the trunk's output space, where the head acts.
+        """
+        trunk, module = split_network(self.module_)
         with torch.no_grad():
             centers = module.centers.double().numpy()
-            self.centers_ = centers * self._x_scale + self._x_mean
+            self.centers_ = (
+                centers * self._x_scale + self._x_mean
+                if trunk is None
+                else centers.copy()
+            )
+            self.coefs_ = [
+                linear.weight.double().numpy().T.copy()
+                for linear, _ in trunk_layers(trunk)
+            ]
+            self.intercepts_ = [
+                linear.bias.double().numpy().copy()
+                for linear, _ in trunk_layers(trunk)
+            ]
             self.projections_ = module.projections.double().numpy().copy()
             self.mixing_weights_ = module.weight.double().numpy().copy()
             self.intercept_ = module.bias.double().numpy().copy()
@@ -576,13 +680,17 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     def _predict_chunk_rows(self, sparse: bool = False) -> int:
         """Rows per predict chunk: at most ``_PREDICT_BUDGET`` intermediates.
 
-        For sparse inputs the densified chunk counts too.
+        The widest intermediate counts: the projections of the head, a
+        hidden layer of the trunk, or, for sparse inputs, the densified chunk.
         """
-        module = self.module_
+        trunk, module = split_network(self.module_)
         rank = module.rank if module.covariance_type == "full" else 1
-        width = module.n_components * rank
-        if sparse:
-            width = max(width, module.in_features)
+        width = max(
+            [module.n_components * rank]
+            + [linear.out_features for linear, _ in trunk_layers(trunk)]
+            + ([module.in_features if trunk is None else trunk[0].in_features]
+               if sparse else [])
+        )
         return max(1, _PREDICT_BUDGET // width)
 
     def _output_dtype(self, X: Any) -> type:
@@ -618,16 +726,25 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         return out.astype(self._output_dtype(X), copy=False)
 
     def _forward_on(
-        self, module: GMNM, device: torch.device, X: np.ndarray
+        self, module: torch.nn.Module, device: torch.device, X: np.ndarray
     ) -> np.ndarray:
         """Module outputs of all rows, chunk by chunk, in the module's dtype.
 
-        (float32 after ``'adam'``, float64 after ``'lbfgs'``.)
+        (float32 after ``'adam'``, float64 after ``'lbfgs'`` or with hidden
+        layers.)
         """
         chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
-        dtype = module.weight.dtype
+        trunk, head = split_network(module)
+        dtype = module_dtype(module)
+        if trunk is not None and dtype != torch.float64:
+            # float32 matrix products round differently for different numbers
+            # of rows (the kernels change with the shape), and the trunk's
+            # layers amplify that: in float64 a row's prediction does not
+            # depend on the rows predicted with it.
+            module = copy.deepcopy(module).to(torch.float64)
+            dtype = torch.float64
         out = np.empty(
-            (X.shape[0], module.out_features),
+            (X.shape[0], head.out_features),
             dtype=torch.empty((), dtype=dtype).numpy().dtype,
         )
         with torch.inference_mode():
@@ -654,20 +771,30 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """
         state = dict(super().__getstate__())
         module = state.get("module_")
-        if isinstance(module, GMNM):
+        if isinstance(module, torch.nn.Module):
+            trunk, head = split_network(module)
+            layers = trunk_layers(trunk)
             state["module_"] = {
                 "config": {
-                    "in_features": module.in_features,
-                    "out_features": module.out_features,
-                    "n_components": module.n_components,
-                    "covariance_type": module.covariance_type,
-                    "rank": module.rank,
-                    "learn_centers": module.learn_centers,
-                    "bias": module.bias is not None,
-                    "linear_term": module.linear_weight is not None,
+                    "in_features": head.in_features,
+                    "out_features": head.out_features,
+                    "n_components": head.n_components,
+                    "covariance_type": head.covariance_type,
+                    "rank": head.rank,
+                    "learn_centers": head.learn_centers,
+                    "bias": head.bias is not None,
+                    "linear_term": head.linear_weight is not None,
                 },
                 "parameters": _tensors_to_arrays(module.state_dict()),
             }
+            if layers:
+                # Only with a trunk, so that the state of a single layer is
+                # the same as before trunks existed.
+                state["module_"]["trunk"] = {
+                    "in_features": layers[0][0].in_features,
+                    "hidden_layer_sizes": [lin.out_features for lin, _ in layers],
+                    "activation": layers[0][1],
+                }
         if state.get("_optimizer_state") is not None:
             state["_optimizer_state"] = _tensors_to_arrays(state["_optimizer_state"])
         if isinstance(state.get("device_"), torch.device):
@@ -676,10 +803,27 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state: dict) -> None:
         state = dict(state)
+        # Estimators saved before these parameters existed had their values.
+        for name, default in self._added_parameters.items():
+            state.setdefault(name, default)
         module = state.get("module_")
         if isinstance(module, dict):
             params = _arrays_to_tensors(module["parameters"])
-            rebuilt = GMNM(**module["config"], dtype=params["weight"].dtype)
+            dtype = next(iter(params.values())).dtype
+            trunk = module.get("trunk")
+            if trunk is None:
+                rebuilt = GMNM(**module["config"], dtype=dtype)
+            else:
+                config = dict(module["config"])
+                config.pop("in_features")
+                rebuilt = gmnm_network(
+                    trunk["in_features"],
+                    config.pop("out_features"),
+                    trunk["hidden_layer_sizes"],
+                    trunk["activation"],
+                    **config,
+                    dtype=dtype,
+                )
             rebuilt.load_state_dict(params)
             state["module_"] = rebuilt.eval()
         if state.get("_optimizer_state") is not None:

@@ -28,7 +28,9 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
     and a softmax on top: centers from k-means, widths from the clusters'
     spread, mixing weights from a ridge fit on the one-hot labels, then
     trained end to end on the cross-entropy, with mini-batch Adam or
-    full-batch L-BFGS (``solver``). Inputs are standardised internally.
+    full-batch L-BFGS (``solver``). With ``hidden_layer_sizes`` the GMNM is
+    the head of an MLP trunk and acts on its output. Inputs are standardised
+    internally.
 
     Multilabel targets (a 2-D indicator matrix of 0 and 1, one column per
     label) get one logit and a sigmoid per label and the sum of the labels'
@@ -89,6 +91,8 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         rank: int | None = None,
         learn_centers: bool = True,
         linear_term: bool = True,
+        hidden_layer_sizes: Any = (),
+        activation: str = "relu",
         init: str = "kmeans",
         solver: str = "adam",
         alpha: float = 1e-4,
@@ -116,6 +120,8 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             rank=rank,
             learn_centers=learn_centers,
             linear_term=linear_term,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
             init=init,
             solver=solver,
             alpha=alpha,

@@ -27,7 +27,23 @@ SHARED_PARAMETERS = """\
         radial-basis-function networks often do. The Gaussians are local, so
         without it a global trend (one-hot columns, features acting
         additively) takes many of them; with it they model what the linear
-        trend leaves. ``False`` gives the paper's module alone.
+        trend leaves. ``False`` gives the paper's module alone. With hidden
+        layers the linear term acts on the output of the last one, like the
+        output layer of an MLP.
+
+    hidden_layer_sizes : array-like of int, default=()
+        Widths of a trunk of hidden layers in front of the GMNM, as in
+        :class:`~sklearn.neural_network.MLPRegressor`: the ``i``-th entry is
+        the number of units of the ``i``-th hidden layer (one int is one
+        layer). The GMNM head then acts on the last layer's output. ``()``
+        means no trunk: the GMNM acts on the (standardised) inputs. The trunk
+        starts as MLP's hidden layers do (Glorot uniform) and the head is
+        initialised by k-means and ridge in its output space.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation of the hidden layers, with MLP's meanings: ``'identity'``
+        ``f(x) = x``, ``'logistic'`` ``f(x) = 1 / (1 + exp(-x))``, ``'tanh'``
+        and ``'relu'`` ``f(x) = max(0, x)``. Unused without hidden layers.
 
     init : {'kmeans', 'random'}, default='kmeans'
         How centers are placed before training: k-means cluster centers of a
@@ -196,18 +212,33 @@ SHARED_ATTRIBUTES = """\
     device_ : torch.device
         Device the model was trained on.
 
-    module_ : sklearn_gmnm.nn.GMNM
+    module_ : sklearn_gmnm.nn.GMNM or torch.nn.Sequential
         The trained torch module, on the CPU: float32 after ``'adam'``,
         float64 after ``'lbfgs'`` (predictions are computed in its dtype). It
         acts on standardised inputs ``(X - X.mean(0)) / X.std(0)`` of the
-        training data.
+        training data. With hidden layers it is the
+        ``Sequential(trunk, head)`` of :func:`sklearn_gmnm.nn.gmnm_network`,
+        and predictions are computed in float64 whatever its dtype, so that
+        a row's prediction does not depend on the rows predicted with it.
 
-    centers_ : ndarray of shape (n_components, `n_features_in_`)
-        Component centers, in the units of ``X``.
+    coefs_ : list of ndarray
+        Weight matrices of the hidden layers, of shape ``(fan_in, fan_out)``
+        as in MLP (the first acting on standardised inputs); empty without
+        hidden layers.
+
+    intercepts_ : list of ndarray
+        Bias vectors of the hidden layers; empty without hidden layers.
+
+    centers_ : ndarray of shape (n_components, n_head_features)
+        Component centers. Without hidden layers they are in the units of
+        ``X`` (``n_head_features`` is `n_features_in_`); with hidden layers
+        they live in the output space of the last hidden layer
+        (``n_head_features`` is its width), where the head acts, and have no
+        counterpart in input units.
 
     projections_ : ndarray
         The components' projections as ``module_`` stores them (acting on
-        standardised inputs).
+        standardised inputs, or on the last hidden layer's output).
 
     mixing_weights_ : ndarray of shape (n_outputs, n_components)
         Mixing weights of the components.
@@ -215,9 +246,10 @@ SHARED_ATTRIBUTES = """\
     intercept_ : ndarray of shape (n_outputs,)
         Output bias.
 
-    linear_coef_ : ndarray of shape (n_outputs, `n_features_in_`) or None
+    linear_coef_ : ndarray of shape (n_outputs, n_head_features) or None
         Weights of the linear term as ``module_`` stores them (acting on
-        standardised inputs); None when ``linear_term=False``.
+        standardised inputs, or on the last hidden layer's output); None
+        when ``linear_term=False``.
 """
 
 

@@ -2,9 +2,11 @@
 
 A fitted estimator computes ``predict`` in three steps: standardise the inputs
 (float64, clipped at ``_MAX_STANDARD_SCORE`` standard deviations), run the
-GMNM module (float32), then map the raw outputs back (target scaling for the
-regressor, a softmax for the classifier, a sigmoid per label for a multilabel
-classifier). :func:`inference_constants` turns
+GMNM module (float32: the trunk's linear layers and activations when it has
+hidden layers, then the GMNM layer), then map the raw outputs back (target
+scaling, after an ``exp`` for the Poisson loss's log link, for the
+regressor; a softmax for the classifier, a sigmoid per label for a
+multilabel classifier). :func:`inference_constants` turns
 the fitted module into the float32 arrays that a plain chain of matrix
 products and elementwise operations needs; :class:`GMNMInference` is that
 chain as a self-contained ``torch.nn.Module`` (what ``to_torch`` returns),
@@ -24,19 +26,44 @@ import torch
 from torch import Tensor, nn
 
 from .nn import GMNM
+from .nn._trunk import split_network, trunk_layers
 
-__all__ = ["GMNMInference", "inference_constants"]
+__all__ = ["GMNMInference", "inference_constants", "trunk_constants"]
 
 
-def _checked_module(estimator: Any) -> GMNM:
-    """The fitted GMNM module of ``estimator``, or a TypeError."""
+def _checked_module(estimator: Any) -> nn.Module:
+    """The fitted module of ``estimator``, or a TypeError.
+
+    Exportable are a single GMNM layer and a trunk of linear layers and
+    MLP activations followed by a GMNM head (:func:`~sklearn_gmnm.nn.gmnm_network`).
+    """
     module = estimator.module_
-    if not isinstance(module, GMNM):
+    try:
+        trunk_layers(split_network(module)[0])
+    except TypeError as err:
         raise TypeError(
             f"{type(estimator).__name__} holds a module of type "
-            f"{type(module).__name__}; only a single GMNM layer can be exported."
-        )
+            f"{type(module).__name__}; only a GMNM layer, alone or behind a "
+            f"trunk of linear layers and MLP activations, can be exported ({err})"
+        ) from None
     return module
+
+
+@torch.no_grad()
+def trunk_constants(module: nn.Module) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """Float32 ``(weight_t, bias, activation)`` of each layer of the trunk.
+
+    ``weight_t`` has shape ``(fan_in, fan_out)``: a layer computes
+    ``activation(h @ weight_t + bias)``. Empty for a single GMNM layer.
+    """
+    return [
+        (
+            linear.weight.detach().t().to(torch.float32).contiguous().numpy().copy(),
+            linear.bias.detach().to(torch.float32).numpy().copy(),
+            activation,
+        )
+        for linear, activation in trunk_layers(split_network(module)[0])
+    ]
 
 
 @torch.no_grad()
@@ -130,8 +157,10 @@ class GMNMInference(nn.Module):
 
     Parameters
     ----------
-    module : GMNM
-        The fitted layer; its parameters are copied as float32.
+    module : GMNM or torch.nn.Sequential
+        The fitted layer, or trunk and GMNM head as
+        :func:`~sklearn_gmnm.nn.gmnm_network` builds them; the parameters
+        are copied as float32.
     x_mean : ndarray of shape (n_features,)
         Means used to standardise the inputs.
     x_scale : ndarray of shape (n_features,)
@@ -147,13 +176,16 @@ class GMNMInference(nn.Module):
     sigmoid : bool, default=False
         Whether to return the sigmoid of each output (the label
         probabilities of a multilabel classifier).
+    exp : bool, default=False
+        Whether to take the ``exp`` of the outputs before ``output_scale``
+        (the log link of the Poisson loss).
     squeeze : bool, default=False
         Whether to return a 1-D output (the layer has one output).
     """
 
     def __init__(
         self,
-        module: GMNM,
+        module: nn.Module,
         x_mean: np.ndarray,
         x_scale: np.ndarray,
         max_score: float,
@@ -162,25 +194,32 @@ class GMNMInference(nn.Module):
         output_offset: np.ndarray | None = None,
         softmax: bool = False,
         sigmoid: bool = False,
+        exp: bool = False,
         squeeze: bool = False,
     ) -> None:
         super().__init__()
-        if softmax and sigmoid:
-            raise ValueError("softmax and sigmoid are exclusive output maps.")
-        if squeeze and module.out_features != 1:
+        if softmax + sigmoid + exp > 1:
+            raise ValueError("softmax, sigmoid and exp are exclusive output maps.")
+        trunk = trunk_constants(module)
+        head = split_network(module)[1]
+        if squeeze and head.out_features != 1:
             raise ValueError(
-                f"squeeze=True needs a single output, got {module.out_features}."
+                f"squeeze=True needs a single output, got {head.out_features}."
             )
-        constants = inference_constants(module)
-        self.covariance_type: str = module.covariance_type
-        self.in_features: int = module.in_features
-        self.out_features: int = module.out_features
-        self.n_components: int = module.n_components
+        constants = inference_constants(head)
+        self.covariance_type: str = head.covariance_type
+        self.in_features: int = (
+            trunk[0][0].shape[0] if trunk else head.in_features
+        )
+        self.out_features: int = head.out_features
+        self.n_components: int = head.n_components
         self.rank: int = int(constants.get("rank", 1))
         self.max_score = float(max_score)
         self.softmax = bool(softmax)
         self.sigmoid = bool(sigmoid)
+        self.exp = bool(exp)
         self.squeeze = bool(squeeze)
+        self.trunk_activations: list[str] = [act for _, _, act in trunk]
 
         def buffer(name: str, value: Any) -> None:
             # What a model does not use is a plain None attribute, not a None
@@ -193,6 +232,9 @@ class GMNMInference(nn.Module):
 
         buffer("x_mean", x_mean)
         buffer("x_scale", x_scale)
+        for i, (weight_t, bias, _) in enumerate(trunk):
+            buffer(f"trunk_weight_t_{i}", weight_t)
+            buffer(f"trunk_bias_{i}", bias)
         for name in (
             "stacked_t",
             "offset",
@@ -214,8 +256,8 @@ class GMNMInference(nn.Module):
 
         Parameters
         ----------
-        xs : Tensor of shape (n, n_features)
-            Standardised float32 inputs.
+        xs : Tensor of shape (n, head_features)
+            Standardised float32 inputs, after the trunk when there is one.
 
         Returns
         -------
@@ -252,9 +294,20 @@ class GMNMInference(nn.Module):
         """
         x = x.to(torch.float32)
         xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
+        for i, activation in enumerate(self.trunk_activations):
+            xs = xs @ getattr(self, f"trunk_weight_t_{i}")
+            xs = xs + getattr(self, f"trunk_bias_{i}")
+            if activation == "relu":
+                xs = torch.relu(xs)
+            elif activation == "tanh":
+                xs = torch.tanh(xs)
+            elif activation == "logistic":
+                xs = torch.sigmoid(xs)
         out = self.activations(xs) @ self.weight_t + self.bias
         if self.linear_t is not None:
             out = out + xs @ self.linear_t
+        if self.exp:
+            out = torch.exp(out)
         if self.output_scale is not None:
             out = out * self.output_scale
         if self.output_offset is not None:
@@ -268,10 +321,25 @@ class GMNMInference(nn.Module):
         return out
 
     def extra_repr(self) -> str:
-        head = "softmax" if self.softmax else "sigmoid" if self.sigmoid \
+        head = (
+            "softmax" if self.softmax
+            else "sigmoid" if self.sigmoid
+            else "exp" if self.exp
             else "identity"
+        )
+        trunk = ""
+        if self.trunk_activations:
+            sizes = tuple(
+                getattr(self, f"trunk_bias_{i}").shape[0]
+                for i in range(len(self.trunk_activations))
+            )
+            trunk = (
+                f"hidden_layer_sizes={sizes}, "
+                f"activation={self.trunk_activations[0]!r}, "
+            )
         return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"in_features={self.in_features}, {trunk}"
+            f"out_features={self.out_features}, "
             f"n_components={self.n_components}, "
             f"covariance_type={self.covariance_type!r}, output={head!r}"
         )

@@ -19,6 +19,7 @@ the layer itself knows nothing of k-means or ridge regression.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,16 @@ from sklearn.utils import check_random_state
 
 from .nn import _functional as F
 from .nn._layer import GMNM
+from .nn._trunk import split_network, trunk_layers
 
-__all__ = ["init_from_data", "place_centers", "fit_widths", "fit_mixing_weights"]
+__all__ = [
+    "init_from_data",
+    "init_network_from_data",
+    "glorot_uniform_",
+    "place_centers",
+    "fit_widths",
+    "fit_mixing_weights",
+]
 
 #: Typical squared distance ``y^2`` of a cluster's points to its center after
 #: :func:`fit_widths`; larger values give narrower Gaussians.
@@ -396,3 +405,101 @@ def init_from_data(
         if module.bias is not None:
             module.bias.copy_(torch.as_tensor(bias, dtype=param.dtype))
     return module
+
+
+@torch.no_grad()
+def glorot_uniform_(
+    trunk: torch.nn.Sequential | None, random_state: np.random.RandomState
+) -> None:
+    """Initialise the linear layers of a trunk as scikit-learn's MLP does.
+
+    Each layer's weights and then its biases are drawn uniformly in
+    ``[-b, b]`` with ``b = sqrt(6 / (fan_in + fan_out))``, or ``sqrt(2 /
+    (fan_in + fan_out))`` for the ``'logistic'`` activation, from
+    ``random_state`` in the order of
+    ``MLPRegressor._init_coef`` (weights of shape ``(fan_in, fan_out)``).
+    """
+    for linear, activation in trunk_layers(trunk):
+        fan_out, fan_in = linear.weight.shape
+        factor = 2.0 if activation == "logistic" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coef = random_state.uniform(-bound, bound, (fan_in, fan_out))
+        intercept = random_state.uniform(-bound, bound, fan_out)
+        dtype = linear.weight.dtype
+        linear.weight.copy_(torch.as_tensor(coef.T, dtype=dtype))
+        linear.bias.copy_(torch.as_tensor(intercept, dtype=dtype))
+
+
+@torch.no_grad()
+def trunk_features(trunk: torch.nn.Sequential | None, X: np.ndarray) -> np.ndarray:
+    """Outputs of a trunk on ``X``, computed in float64 (``X`` itself if None)."""
+    if trunk is None or len(trunk) == 0:
+        return X
+    trunk64 = copy.deepcopy(trunk).to(device="cpu", dtype=torch.float64)
+    return trunk64(torch.from_numpy(np.ascontiguousarray(X))).numpy()
+
+
+def init_network_from_data(
+    network: torch.nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    init: str = "kmeans",
+    sample_weight: np.ndarray | None = None,
+    max_samples: int = 20_000,
+    random_state: np.random.RandomState,
+) -> torch.nn.Module:
+    """Initialise a network of :func:`~sklearn_gmnm.nn.gmnm_network` from data.
+
+    A single GMNM layer is initialised by :func:`init_from_data`, exactly.
+    With a trunk, its linear layers get MLP's Glorot start
+    (:func:`glorot_uniform_`); then a bounded random subsample of the rows
+    goes through the untrained trunk, and :func:`init_from_data` places the
+    head's centers, fits its widths and solves its mixing weights on those
+    features, in the trunk's output space.
+
+    Parameters
+    ----------
+    network : GMNM or torch.nn.Sequential
+        The module to initialise, in place.
+    X : ndarray of shape (n_samples, n_features)
+        Inputs as the network sees them.
+    y : ndarray of shape (n_samples, n_outputs)
+        Targets of the ridge fit of the head.
+    init : {'kmeans', 'random'}, default='kmeans'
+        How the head's centers are placed.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Row weights.
+    max_samples : int, default=20_000
+        Rows used for the head's initialisation.
+    random_state : RandomState instance
+        Source of randomness.
+
+    Returns
+    -------
+    network : torch.nn.Module
+        The initialised network.
+    """
+    trunk, head = split_network(network)
+    if trunk is None:
+        return init_from_data(
+            head,
+            X,
+            y,
+            init=init,
+            sample_weight=sample_weight,
+            max_samples=max_samples,
+            random_state=random_state,
+        )
+    glorot_uniform_(trunk, random_state)
+    rows = subsample(X.shape[0], max_samples, sample_weight, random_state)
+    init_from_data(
+        head,
+        trunk_features(trunk, X[rows]),
+        y[rows],
+        init=init,
+        sample_weight=None if sample_weight is None else sample_weight[rows],
+        max_samples=max_samples,
+        random_state=random_state,
+    )
+    return network

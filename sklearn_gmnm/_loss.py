@@ -63,3 +63,20 @@ def weighted_mean_loss(
         return loss.mean()
     total = sample_weight.sum().clamp_min(torch.finfo(sample_weight.dtype).tiny)
     return (loss * sample_weight).sum() / total
+
+
+class HalfPoissonDeviance(torch.nn.Module):
+    """Per-element half Poisson deviance of a log-mean prediction.
+
+    ``prediction`` is ``log(mu)`` (the log link); the loss is
+    ``target * log(target / mu) - target + mu``, MLPRegressor's
+    ``poisson_loss`` with ``loss='poisson'``: zero where ``mu == target``.
+    """
+
+    def forward(self, prediction: Tensor, target: Tensor) -> Tensor:
+        return (
+            torch.xlogy(target, target)
+            - target
+            - target * prediction
+            + torch.exp(prediction)
+        )

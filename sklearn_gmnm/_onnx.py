@@ -1,10 +1,12 @@
 """skl2onnx parsers, shape calculators and converters of the GMNM estimators.
 
 The graph is the inference form of :mod:`sklearn_gmnm._export` written with
-ONNX operators: standardisation (``Sub``, ``Div``, ``Clip``), the Gaussian
-activations of the covariance type (``MatMul``, ``ReduceSumSquare``,
-``Relu``, ``Exp``), the mixing (``MatMul``, ``Add``), then the target
-scaling of the regressor, or the ``Softmax`` and the label lookup
+ONNX operators: standardisation (``Sub``, ``Div``, ``Clip``), the trunk's
+hidden layers when there are any (``MatMul``, ``Add`` and ``Relu``,
+``Tanh`` or ``Sigmoid``), the Gaussian activations of the covariance type
+(``MatMul``, ``ReduceSumSquare``, ``Relu``, ``Exp``), the mixing
+(``MatMul``, ``Add``), then the target scaling of the regressor (after an
+``Exp`` for the Poisson loss), or the ``Softmax`` and the label lookup
 (``ArgMax``, ``Gather``) of the classifier. A multilabel classifier ends as
 skl2onnx ends :class:`~sklearn.neural_network.MLPClassifier` fitted on an
 indicator matrix: a ``Sigmoid`` per label for the probabilities, and labels
@@ -41,8 +43,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _MAX_STANDARD_SCORE
 from ._classifier import GMNMClassifier
-from ._export import _checked_module, inference_constants
+from ._export import _checked_module, inference_constants, trunk_constants
 from ._regressor import GMNMRegressor
+from .nn._trunk import split_network
 
 #: Aliases under which skl2onnx knows the estimators.
 REGRESSOR_ALIAS = "SklearnGMNMRegressor"
@@ -209,10 +212,17 @@ class _Graph:
 
 def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
     """Raw module outputs (regression scores or logits) of raw inputs ``x``."""
-    c = inference_constants(_checked_module(model))
+    module = _checked_module(model)
+    c = inference_constants(split_network(module)[1])
     centered = graph.node("Sub", [x, graph.constant("x_mean", model._x_mean)])
     xs = graph.node("Div", [centered, graph.constant("x_scale", model._x_scale)])
     xs = graph.clip(xs, _MAX_STANDARD_SCORE)
+    for weight_t, bias, activation in trunk_constants(module):
+        xs = graph.node("MatMul", [xs, graph.constant("trunk_weight_t", weight_t)])
+        xs = graph.node("Add", [xs, graph.constant("trunk_bias", bias)])
+        if activation != "identity":
+            op = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}[activation]
+            xs = graph.node(op, [xs])
 
     kind = c["covariance_type"]
     if kind == "full":
@@ -277,7 +287,13 @@ def convert_gmnm_regressor(scope, operator, container) -> None:
     graph, x = _start(scope, operator, container)
     head = model._export_head()
     out = _gmnm_outputs(graph, model, x)
-    out = graph.node("Mul", [out, graph.constant("y_scale", head["output_scale"])])
+    if head.get("exp", False):
+        out = graph.node("Exp", [out])
+    scale = graph.constant("y_scale", head["output_scale"])
+    if head["output_offset"] is None:
+        graph.node("Mul", [out, scale], output=operator.outputs[0].full_name)
+        return
+    out = graph.node("Mul", [out, scale])
     graph.node(
         "Add",
         [out, graph.constant("y_mean", head["output_offset"])],

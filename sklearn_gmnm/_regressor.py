@@ -6,14 +6,26 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import logsumexp, xlogy
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseGMNM, _weighted_mean_and_scale
+from ._base import (
+    BaseGMNM,
+    _weighted_mean_and_scale,
+    module_dtype,
+    unchanged_on_error,
+)
 from ._docstrings import fill_doc
-from ._loss import HalfSquaredError
+from ._loss import HalfPoissonDeviance, HalfSquaredError
 from ._validation import validate_X_y_regression
+from .nn._trunk import split_network
+
+#: Offset of the Poisson ridge start, in units of the target's mean: the
+#: ridge fits ``log(y / mean + POISSON_RIDGE_OFFSET)``, finite at ``y = 0``.
+POISSON_RIDGE_OFFSET = 0.1
 
 
 @fill_doc
@@ -22,9 +34,11 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
 
     The model is ``sum_i pi_i exp(-0.5 ||A_i (x - mu_i)||^2) + b``: centers
     from k-means, widths from the clusters' spread, mixing weights from a
-    ridge fit, then trained end to end on the squared error, with mini-batch
-    Adam or full-batch L-BFGS (``solver``). Inputs and targets are
-    standardised internally.
+    ridge fit, then trained end to end on the squared error (or, with
+    ``loss='poisson'``, the Poisson deviance of its exponential), with
+    mini-batch Adam or full-batch L-BFGS (``solver``). With
+    ``hidden_layer_sizes`` the GMNM is the head of an MLP trunk and acts on
+    its output. Inputs and targets are standardised internally.
 
     Training stops early on the stopping rule (see ``tol``). Interrupting
     ``fit`` (Ctrl-C, ``KeyboardInterrupt``) ends training after a warning and
@@ -40,6 +54,21 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
     Parameters
     ----------
 {shared_parameters}
+
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        Training loss, as in :class:`~sklearn.neural_network.MLPRegressor`:
+
+        - ``'squared_error'``: half the squared error, identity output;
+        - ``'poisson'``: half the Poisson deviance with a log link, for
+          counts and other non-negative targets: the module outputs the log
+          of the mean, and ``predict`` returns its exponential, always
+          positive. The targets must be non-negative, with a positive
+          (weighted) mean. They are divided by their (weighted) mean
+          instead of being standardised, so that they stay non-negative,
+          and the ridge start fits ``log(y / mean + 0.1)``, after which the
+          intercept is set to its Poisson maximum-likelihood value. The
+          validation score of early stopping is then the fraction of
+          Poisson deviance explained (D^2) instead of R^2.
 
     Attributes
     ----------
@@ -71,6 +100,8 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         rank: int | None = None,
         learn_centers: bool = True,
         linear_term: bool = True,
+        hidden_layer_sizes: Any = (),
+        activation: str = "relu",
         init: str = "kmeans",
         solver: str = "adam",
         alpha: float = 1e-4,
@@ -90,6 +121,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         verbose: int = 0,
         device: str = "auto",
         n_jobs: int | None = None,
+        loss: str = "squared_error",
     ) -> None:
         super().__init__(
             n_components,
@@ -97,6 +129,8 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             rank=rank,
             learn_centers=learn_centers,
             linear_term=linear_term,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
             init=init,
             solver=solver,
             alpha=alpha,
@@ -117,17 +151,77 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             device=device,
             n_jobs=n_jobs,
         )
+        self.loss = loss
+
+    _parameter_constraints: dict = {
+        **BaseGMNM._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    _added_parameters: dict = {
+        **BaseGMNM._added_parameters,
+        "loss": "squared_error",
+    }
+
+    def _poisson(self) -> bool:
+        """Whether the fitted (or, unfitted, the chosen) loss is Poisson."""
+        return getattr(self, "_fitted_loss", self.loss) == "poisson"
 
     def _criterion(self) -> torch.nn.Module:
-        return HalfSquaredError()
+        return HalfPoissonDeviance() if self._poisson() else HalfSquaredError()
+
+    def _check_targets(
+        self, y: np.ndarray, sample_weight: np.ndarray | None, *, first: bool
+    ) -> None:
+        """Refuse targets the loss cannot fit, before any fitted state changes."""
+        continues = not first
+        fitted_loss = getattr(self, "_fitted_loss", "squared_error")
+        if continues and fitted_loss != self.loss:
+            raise ValueError(
+                f"warm_start and partial_fit continue the model fitted with "
+                f"loss={fitted_loss!r}; got loss={self.loss!r}. Restore "
+                "it, or set warm_start=False for a new model."
+            )
+        if self.loss != "poisson":
+            return
+        Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        negative = int(np.count_nonzero((Y < 0).any(axis=1)))
+        if negative:
+            raise ValueError(
+                f"loss='poisson' requires non-negative targets, but {negative} "
+                f"of the {Y.shape[0]} rows of y have negative values."
+            )
+        if first:
+            w = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
+            zero = np.flatnonzero(~(w @ Y > 0))
+            if zero.size:
+                where = "" if Y.shape[1] == 1 else f" (outputs {zero.tolist()})"
+                raise ValueError(
+                    "loss='poisson' requires targets with a positive mean, but y "
+                    f"is zero on every row of positive sample weight{where}: the "
+                    "log link has no finite start for an all-zero target."
+                )
 
     def _fit_target_encoding(
         self, y: np.ndarray, sample_weight: np.ndarray | None
     ) -> None:
         self._y_ndim = y.ndim
+        self._fitted_loss = self.loss
         Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
         self.n_outputs_ = Y.shape[1]
-        self._y_mean, self._y_scale = _weighted_mean_and_scale(Y, sample_weight)
+        if self._poisson():
+            # Divide by the mean only: the targets stay non-negative and the
+            # log link absorbs the scale (log(mean) is added back by predict).
+            mean = np.average(Y, axis=0, weights=sample_weight)
+            if not np.all(mean > 0):
+                raise ValueError(
+                    "loss='poisson' requires targets with a positive mean in the "
+                    "training rows; the rows left after the early-stopping split "
+                    "are all zero. Use another random_state or validation_fraction."
+                )
+            self._y_mean, self._y_scale = np.zeros_like(mean), mean
+        else:
+            self._y_mean, self._y_scale = _weighted_mean_and_scale(Y, sample_weight)
 
     def _encode_targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
@@ -137,11 +231,47 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
                 f"fitted with {self.n_outputs_}."
             )
         Ys = (Y - self._y_mean) / self._y_scale
+        if self._poisson():
+            return Ys, np.log(np.maximum(Ys, 0.0) + POISSON_RIDGE_OFFSET)
         return Ys, Ys
+
+    def _adjust_start(
+        self,
+        module: torch.nn.Module,
+        Xs: np.ndarray,
+        targets: np.ndarray | None,
+        sample_weight: np.ndarray | None,
+    ) -> None:
+        """Poisson: set the intercept to its maximum-likelihood value.
+
+        The ridge start fits ``log(y + offset)``, whose exponential is biased;
+        the intercept that makes the (weighted) mean prediction equal the
+        mean target is the Poisson deviance's minimiser over the intercept.
+        """
+        if not self._poisson() or targets is None:
+            return
+        head = split_network(module)[1]
+        if head.bias is None:
+            return
+        dtype = module_dtype(module)
+        chunk = self._predict_chunk_rows()
+        with torch.no_grad():
+            eta = np.vstack([
+                module(torch.as_tensor(Xs[i : i + chunk], dtype=dtype))
+                .double()
+                .numpy()
+                for i in range(0, Xs.shape[0], chunk)
+            ])
+        w = np.ones(Xs.shape[0]) if sample_weight is None else sample_weight
+        shift = np.log(w @ targets) - logsumexp(eta, axis=0, b=w[:, None])
+        with torch.no_grad():
+            head.bias += torch.as_tensor(shift, dtype=head.bias.dtype)
 
     def _validation_score(
         self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
     ) -> float:
+        if self._poisson():
+            return _d2_poisson(outputs, targets, sample_weight)
         # R^2 is unchanged by the per-output standardisation of the targets.
         return float(r2_score(targets, outputs, sample_weight=sample_weight))
 
@@ -167,8 +297,12 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         self : GMNMRegressor
             The fitted estimator.
         """
-        X, y = self._validate_fit_data(X, y, reset=not self._continues(False))
-        return self._fit(X, y, self._check_sample_weight(sample_weight, X))
+        first = not self._continues(False)
+        with unchanged_on_error(self):
+            X, y = self._validate_fit_data(X, y, reset=first)
+            sample_weight = self._check_sample_weight(sample_weight, X)
+            self._check_targets(y, sample_weight, first=first)
+        return self._fit(X, y, sample_weight)
 
     @available_if(BaseGMNM._check_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -198,10 +332,12 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         self : GMNMRegressor
             The estimator.
         """
-        X, y = self._validate_fit_data(X, y, reset=not hasattr(self, "module_"))
-        return self._fit(
-            X, y, self._check_sample_weight(sample_weight, X), incremental=True
-        )
+        first = not hasattr(self, "module_")
+        with unchanged_on_error(self):
+            X, y = self._validate_fit_data(X, y, reset=first)
+            sample_weight = self._check_sample_weight(sample_weight, X)
+            self._check_targets(y, sample_weight, first=first)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict targets for ``X``.
@@ -216,21 +352,46 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions shaped like the ``y`` given to ``fit``: float32
             where the training inputs and ``X`` are float32 (as MLP's),
-            float64 otherwise.
+            float64 otherwise; positive with ``loss='poisson'``.
         """
         out = self._forward(X)
-        Y = (out * self._y_scale + self._y_mean).astype(out.dtype, copy=False)
+        if self._poisson():
+            Y = np.exp(out) * self._y_scale
+        else:
+            Y = out * self._y_scale + self._y_mean
+        Y = Y.astype(out.dtype, copy=False)
         return Y.ravel() if self._y_ndim == 1 else Y
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
     def _export_head(self) -> dict:
         """Output map of :meth:`to_torch` and of the ONNX converter."""
+        poisson = self._poisson()
         return {
             "output_scale": self._y_scale,
-            "output_offset": self._y_mean,
+            "output_offset": None if poisson else self._y_mean,
+            "exp": poisson,
             "squeeze": self._y_ndim == 1,
         }
+
+
+def _d2_poisson(
+    log_mean: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
+) -> float:
+    """Fraction of Poisson deviance explained, averaged over the outputs.
+
+    ``log_mean`` holds the module's outputs (log of the predicted mean), so
+    that no prediction underflows to zero; the reference model predicts the
+    (weighted) mean of each output.
+    """
+    w = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
+    deviance = xlogy(targets, targets) - targets - targets * log_mean + np.exp(log_mean)
+    mean = np.average(targets, axis=0, weights=w)
+    null = xlogy(targets, targets / np.where(mean > 0, mean, 1.0)) - targets + mean
+    dev, ref = w @ deviance, w @ null
+    d2 = 1.0 - dev / np.where(ref > 0, ref, 1.0)
+    return float(np.mean(np.where(ref > 0, d2, 0.0)))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -66,6 +66,40 @@ class DeviceName(StrOptions):
 
     def __str__(self) -> str:
         return "a str among 'auto', 'cpu', 'cuda' or 'cuda:N' (N an int)"
+
+
+class HiddenLayerSizes(Options):
+    """Parameter constraint: a sequence of positive ints, or one positive int.
+
+    Accepts what :class:`~sklearn.neural_network.MLPRegressor` accepts for
+    ``hidden_layer_sizes`` (a tuple, a list or a 1-D integer array, or one
+    int for a single layer); the empty tuple means no hidden layer. Bools,
+    floats, zero and negative sizes are refused. (An ``Options`` subclass,
+    the way scikit-learn's parameter validation accepts custom constraints.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(object, set())
+
+    @staticmethod
+    def _positive_int(val: Any) -> bool:
+        return (
+            isinstance(val, Integral)
+            and not isinstance(val, (bool, np.bool_))
+            and val >= 1
+        )
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        if self._positive_int(val):
+            return True
+        if isinstance(val, np.ndarray):
+            return val.ndim == 1 and all(self._positive_int(v) for v in val.tolist())
+        return isinstance(val, (tuple, list)) and all(
+            self._positive_int(v) for v in val
+        )
+
+    def __str__(self) -> str:
+        return "a tuple of positive ints (empty for no hidden layer) or a positive int"
 
 
 def _reraise_non_numeric(err: Exception, what: str, hint: str) -> None:

@@ -36,7 +36,12 @@ VARIANTS = {
     "default": {},
     "low_rank_no_linear": {"rank": 2, "linear_term": False},
     "fixed_centers": {"learn_centers": False},
+    "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
 }
+# Counts for loss='poisson': positive means of very different sizes.
+Y_COUNTS = np.random.RandomState(2).poisson(
+    np.exp(1.5 * np.tanh(Z[:, 0]) - 0.5 * Z[:, 1] ** 2 + 2.0)
+).astype(float)
 
 
 @functools.cache
@@ -193,3 +198,76 @@ def test_inference_module_refuses_squeeze_of_several_outputs():
     reg = _regressor("diag", 2)
     with pytest.raises(ValueError, match="single output"):
         GMNMInference(reg.module_, reg._x_mean, reg._x_scale, 1e6, squeeze=True)
+
+
+@functools.cache
+def _poisson(hidden_layer_sizes=(), activation="relu"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GMNMRegressor(
+            loss="poisson",
+            n_components=6,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            max_iter=3,
+            random_state=0,
+        ).fit(X, Y_COUNTS)
+
+
+@pytest.mark.parametrize(
+    "hidden_layer_sizes, activation",
+    [((), "relu")]
+    + [((6, 4), activation) for activation in ("identity", "logistic", "tanh", "relu")],
+)
+def test_poisson_module_applies_the_exp_link(hidden_layer_sizes, activation):
+    reg = _poisson(hidden_layer_sizes, activation)
+    module = reg.to_torch()
+    assert module.exp and "output='exp'" in repr(module)
+    with torch.no_grad():
+        out = module(X32).numpy()
+    expected = reg.predict(X_ROUNDED)
+    assert out.shape == expected.shape and np.all(out > 0)
+    np.testing.assert_allclose(out, expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        functools.partial(_regressor, "full", 1, "trunk"),
+        functools.partial(_classifier, "tied", "binary_int", "trunk"),
+        functools.partial(_poisson, (6, 4), "logistic"),
+    ],
+)
+def test_trunk_and_poisson_modules_trace_and_export(make):
+    module = make().to_torch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        traced = torch.jit.trace(module, X32[:5])
+    batch = torch.export.Dim("batch")
+    exported = torch.export.export(
+        module, (X32[:5],), dynamic_shapes={"x": {0: batch}}
+    ).module()
+    with torch.no_grad():
+        expected = module(X32).numpy()
+        np.testing.assert_array_equal(traced(X32).numpy(), expected)
+        np.testing.assert_allclose(exported(X32).numpy(), expected, rtol=1e-6)
+
+
+def test_trunk_module_has_the_trunk_as_buffers():
+    reg = _regressor("diag", 2, "trunk")
+    module = reg.to_torch()
+    assert module.trunk_activations == ["tanh", "tanh"]
+    np.testing.assert_array_equal(
+        module.trunk_weight_t_0.numpy(), reg.coefs_[0].astype(np.float32)
+    )
+    assert "hidden_layer_sizes=(7, 5)" in repr(module)
+
+
+def test_foreign_module_is_refused():
+    reg = _regressor("full", 1)
+    foreign = GMNMRegressor()
+    foreign.__setstate__(reg.__getstate__())
+    foreign.module_ = torch.nn.Sequential(torch.nn.Linear(4, 1))
+    with pytest.raises(TypeError, match="only a GMNM layer"):
+        foreign.to_torch()

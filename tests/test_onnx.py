@@ -43,7 +43,12 @@ VARIANTS = {
     "default": {},
     "low_rank_no_linear": {"rank": 2, "linear_term": False},
     "fixed_centers": {"learn_centers": False},
+    "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
 }
+# Counts for loss='poisson': positive means of very different sizes.
+Y_COUNTS = np.random.RandomState(2).poisson(
+    np.exp(1.5 * np.tanh(Z[:, 0]) - 0.5 * Z[:, 1] ** 2 + 2.0)
+).astype(float)
 
 
 def _fit(estimator, y, scaler):
@@ -264,3 +269,51 @@ def test_multilabel_classifier_with_zipmap():
     np.testing.assert_array_equal(label, clf.predict(X32))
     as_array = np.array([[row[c] for c in range(3)] for row in proba])
     np.testing.assert_allclose(as_array, clf.predict_proba(X32), rtol=1e-4, atol=1e-6)
+
+
+@functools.cache
+def _poisson(hidden_layer_sizes=(), activation="relu"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return GMNMRegressor(
+            loss="poisson",
+            n_components=6,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            max_iter=3,
+            random_state=0,
+        ).fit(X, Y_COUNTS)
+
+
+@pytest.mark.parametrize(
+    "hidden_layer_sizes, activation",
+    [((), "relu")]
+    + [((6, 4), activation) for activation in ("identity", "logistic", "tanh", "relu")],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_graph_applies_the_exp_link(hidden_layer_sizes, activation, dtype):
+    reg = _poisson(hidden_layer_sizes, activation)
+    inputs = X.astype(dtype)
+    onx = skl2onnx.to_onnx(reg, inputs[:1])
+    ops = {node.op_type for node in onx.graph.node}
+    assert "Exp" in ops
+    if hidden_layer_sizes and activation != "identity":
+        op = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}[activation]
+        assert op in ops
+    (out,) = _run(onx, inputs)
+    expected = reg.predict(inputs)
+    assert out.dtype == dtype and np.all(out > 0)
+    np.testing.assert_allclose(out[:, 0], expected, rtol=1e-4)
+
+
+def test_poisson_with_a_trunk_in_a_pipeline():
+    model = _fit(
+        GMNMRegressor(
+            loss="poisson", n_components=6, hidden_layer_sizes=(8,), max_iter=3,
+            random_state=0,
+        ),
+        Y_COUNTS,
+        scaler=True,
+    )
+    (out,) = _run(skl2onnx.to_onnx(model, X32[:1]), X32)
+    np.testing.assert_allclose(out[:, 0], model.predict(X32), rtol=1e-4)

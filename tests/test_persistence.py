@@ -28,10 +28,18 @@ SKOPS_TRUSTED = [
 @pytest.fixture(scope="module", params=["full", "diag", "spherical", "tied"])
 def fitted(request):
     kw = {**FAST, "covariance_type": request.param}
+    trunk = {"hidden_layer_sizes": (6, 5), "activation": "tanh"}
     return [
         (GMNMRegressor(**kw).fit(X_reg, y_reg), X_reg),
         (GMNMRegressor(**kw).fit(X_reg, np.c_[y_reg, -y_reg]), X_reg),
         (GMNMClassifier(**kw).fit(X_iris, names), X_iris),
+        (GMNMClassifier(**kw, **trunk).fit(X_iris, names), X_iris),
+        (
+            GMNMRegressor(**kw, **trunk, loss="poisson", solver="lbfgs").fit(
+                X_reg, np.abs(y_reg)
+            ),
+            X_reg,
+        ),
     ]
 
 
