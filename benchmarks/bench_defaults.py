@@ -66,7 +66,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import suites  # noqa: E402
-from run_benchmarks import preprocessor  # noqa: E402
+from run_benchmarks import (  # noqa: E402
+    PREDICT_REPEATS,
+    preprocessor,
+    timed_fit_predict,
+)
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor  # noqa: E402
 
@@ -89,9 +93,6 @@ GMNM_VARIANTS = {
     "epochs-60": {"max_iter": 60},
     "early-stopping": {"early_stopping": True, "max_iter": 200},
 }
-
-#: Predict calls timed per fit (the fastest counts).
-PREDICT_REPEATS = 3
 
 
 def realmlp_unavailable() -> str | None:
@@ -190,14 +191,7 @@ def fit_and_score(pipe, task, X_train, y_train, X_test, y_test) -> dict:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        start = time.perf_counter()
-        pipe.fit(X_train, y_train)
-        fit_s = time.perf_counter() - start
-        predict_s = np.inf
-        for _ in range(PREDICT_REPEATS):
-            start = time.perf_counter()
-            pred = pipe.predict(X_test)
-            predict_s = min(predict_s, time.perf_counter() - start)
+        pred, fit_s, predict_s = timed_fit_predict(pipe, X_train, y_train, X_test)
     convergence = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     others = [w for w in caught if not issubclass(w.category, ConvergenceWarning)]
     for w in others:
