@@ -6,83 +6,29 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from _serving_cases import (
+    COVARIANCE_TYPES,
+    VARIANTS,
+    X,
+    assert_close,
+    classifier,
+    poisson,
+    regressor,
+)
 from sklearn.exceptions import NotFittedError
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._export import GMNMInference
 
-COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
-
-# Features of very different scales and offsets, so that a missing or wrong
-# standardisation shows.
-_rng = np.random.RandomState(0)
-X = _rng.randn(120, 4) * np.array([1.0, 30.0, 0.01, 5.0]) + np.array(
-    [0.0, 100.0, -3.0, 7.0]
-)
 X32 = torch.as_tensor(X, dtype=torch.float32)
 # The float32 inputs the modules see, as float64 for predict: the comparisons
 # then measure the modules, not the rounding of the inputs to float32.
 X_ROUNDED = X32.numpy().astype(np.float64)
-Z = (X - X.mean(0)) / X.std(0)
-Y1 = 50.0 * np.sin(Z[:, 0]) + 20.0 * Z[:, 1] * Z[:, 3] + 1000.0
-Y2 = np.column_stack([Y1, -3.0 * Z[:, 2] ** 2])
-LABELS = {
-    "binary_int": np.where(Z[:, 0] + Z[:, 1] > 0, 1, -1),
-    "multiclass_str": np.array(["low", "mid", "high"])[
-        np.digitize(Z[:, 0] - Z[:, 3], [-0.5, 0.5])
-    ],
-}
-VARIANTS = {
-    "default": {},
-    "low_rank_no_linear": {"rank": 2, "linear_term": False},
-    "fixed_centers": {"learn_centers": False},
-    "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
-}
-# Counts for loss='poisson': positive means of very different sizes.
-Y_COUNTS = np.random.RandomState(2).poisson(
-    np.exp(1.5 * np.tanh(Z[:, 0]) - 0.5 * Z[:, 1] ** 2 + 2.0)
-).astype(float)
-
-
-@functools.cache
-def _regressor(covariance_type, y_ndim, variant="default"):
-    y = Y1 if y_ndim == 1 else Y2
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return GMNMRegressor(
-            n_components=6,
-            covariance_type=covariance_type,
-            max_iter=3,
-            random_state=0,
-            **VARIANTS[variant],
-        ).fit(X, y)
-
-
-@functools.cache
-def _classifier(covariance_type, labels, variant="default"):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return GMNMClassifier(
-            n_components=6,
-            covariance_type=covariance_type,
-            max_iter=3,
-            random_state=0,
-            **VARIANTS[variant],
-        ).fit(X, LABELS[labels])
-
-
-def _assert_close(actual, expected):
-    """Within 1e-4 relative, each column against its own magnitude."""
-    assert actual.shape == expected.shape
-    scale = np.abs(expected).max(axis=0)
-    np.testing.assert_allclose(actual / scale, expected / scale, rtol=1e-4, atol=1e-5)
-
-
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("y_ndim", [1, 2])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_regressor_module_matches_predict(covariance_type, y_ndim, variant):
-    reg = _regressor(covariance_type, y_ndim, variant)
+    reg = regressor(covariance_type, y_ndim, variant)
     module = reg.to_torch()
     assert isinstance(module, torch.nn.Module)
     assert not module.training
@@ -91,14 +37,14 @@ def test_regressor_module_matches_predict(covariance_type, y_ndim, variant):
     assert out.dtype == torch.float32
     # Shaped like predict: 1-D for a 1-D y.
     assert out.ndim == y_ndim
-    _assert_close(out.numpy(), reg.predict(X_ROUNDED))
+    assert_close(out.numpy(), reg.predict(X_ROUNDED))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("labels", list(LABELS))
+@pytest.mark.parametrize("labels", ["binary_int", "multiclass_str"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_classifier_module_matches_predict_proba(covariance_type, labels, variant):
-    clf = _classifier(covariance_type, labels, variant)
+    clf = classifier(covariance_type, labels, variant)
     with torch.no_grad():
         proba = clf.to_torch()(X32).numpy()
     expected = clf.predict_proba(X_ROUNDED)
@@ -114,10 +60,10 @@ MODELS = [
     pytest.param(make, id=f"{kind}-{covariance_type}")
     for covariance_type in COVARIANCE_TYPES
     for kind, make in (
-        ("regressor", functools.partial(_regressor, covariance_type, 1)),
+        ("regressor", functools.partial(regressor, covariance_type, 1)),
         (
             "classifier",
-            functools.partial(_classifier, covariance_type, "multiclass_str"),
+            functools.partial(classifier, covariance_type, "multiclass_str"),
         ),
     )
 ]
@@ -163,17 +109,17 @@ def test_unfitted_estimator_raises_not_fitted(estimator):
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_extreme_inputs_stay_finite_and_match_predict(covariance_type):
-    reg = _regressor(covariance_type, 2)
+    reg = regressor(covariance_type, 2)
     extreme = np.array([[1e30, -1e30, 1e30, 0.0], [-3e38, 3e38, 0.0, 1e-30]])
     extreme = extreme.astype(np.float32).astype(np.float64)
     with torch.no_grad():
         out = reg.to_torch()(torch.as_tensor(extreme, dtype=torch.float32)).numpy()
     assert np.isfinite(out).all()
-    _assert_close(out, reg.predict(extreme))
+    assert_close(out, reg.predict(extreme))
 
 
 def test_module_is_a_float32_copy():
-    reg = _regressor("full", 1)
+    reg = regressor("full", 1)
     module = reg.to_torch()
     assert all(t.dtype == torch.float32 for t in module.buffers())
     assert list(module.parameters()) == []
@@ -186,7 +132,7 @@ def test_module_is_a_float32_copy():
     with torch.no_grad():
         out = module64(torch.as_tensor(X, dtype=torch.float64))
     assert out.dtype == torch.float32
-    _assert_close(out.numpy(), reg64.predict(X_ROUNDED))
+    assert_close(out.numpy(), reg64.predict(X_ROUNDED))
     # Changing the estimator's module afterwards leaves the export alone.
     with torch.no_grad():
         before = module64(X32).clone()
@@ -195,23 +141,9 @@ def test_module_is_a_float32_copy():
 
 
 def test_inference_module_refuses_squeeze_of_several_outputs():
-    reg = _regressor("diag", 2)
+    reg = regressor("diag", 2)
     with pytest.raises(ValueError, match="single output"):
         GMNMInference(reg.module_, reg._x_mean, reg._x_scale, 1e6, squeeze=True)
-
-
-@functools.cache
-def _poisson(hidden_layer_sizes=(), activation="relu"):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return GMNMRegressor(
-            loss="poisson",
-            n_components=6,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            max_iter=3,
-            random_state=0,
-        ).fit(X, Y_COUNTS)
 
 
 @pytest.mark.parametrize(
@@ -220,7 +152,7 @@ def _poisson(hidden_layer_sizes=(), activation="relu"):
     + [((6, 4), activation) for activation in ("identity", "logistic", "tanh", "relu")],
 )
 def test_poisson_module_applies_the_exp_link(hidden_layer_sizes, activation):
-    reg = _poisson(hidden_layer_sizes, activation)
+    reg = poisson(hidden_layer_sizes, activation)
     module = reg.to_torch()
     assert module.exp and "output='exp'" in repr(module)
     with torch.no_grad():
@@ -233,9 +165,9 @@ def test_poisson_module_applies_the_exp_link(hidden_layer_sizes, activation):
 @pytest.mark.parametrize(
     "make",
     [
-        functools.partial(_regressor, "full", 1, "trunk"),
-        functools.partial(_classifier, "tied", "binary_int", "trunk"),
-        functools.partial(_poisson, (6, 4), "logistic"),
+        functools.partial(regressor, "full", 1, "trunk"),
+        functools.partial(classifier, "tied", "binary_int", "trunk"),
+        functools.partial(poisson, (6, 4), "logistic"),
     ],
 )
 def test_trunk_and_poisson_modules_trace_and_export(make):
@@ -255,7 +187,7 @@ def test_trunk_and_poisson_modules_trace_and_export(make):
 
 
 def test_trunk_module_has_the_trunk_as_buffers():
-    reg = _regressor("diag", 2, "trunk")
+    reg = regressor("diag", 2, "trunk")
     module = reg.to_torch()
     assert module.trunk_activations == ["tanh", "tanh"]
     np.testing.assert_array_equal(
@@ -265,7 +197,7 @@ def test_trunk_module_has_the_trunk_as_buffers():
 
 
 def test_foreign_module_is_refused():
-    reg = _regressor("full", 1)
+    reg = regressor("full", 1)
     foreign = GMNMRegressor()
     foreign.__setstate__(reg.__getstate__())
     foreign.module_ = torch.nn.Sequential(torch.nn.Linear(4, 1))

@@ -1,10 +1,21 @@
 """ONNX conversion through skl2onnx, checked with onnxruntime."""
 
-import functools
-import warnings
 
 import numpy as np
 import pytest
+from _serving_cases import (
+    COVARIANCE_TYPES,
+    LABELS,
+    VARIANTS,
+    Y_COUNTS,
+    X,
+    assert_close,
+    classifier,
+    fit,
+    multilabel,
+    poisson,
+    regressor,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,67 +30,12 @@ ort = pytest.importorskip(
 )
 gmnm_onnx = pytest.importorskip("sklearn_gmnm.onnx")
 
-COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
-
-# Features of very different scales and offsets: the estimator's own
-# standardisation has to be inside the graph for the outputs to match.
-_rng = np.random.RandomState(1)
-X = _rng.randn(120, 4) * np.array([1.0, 30.0, 0.01, 5.0]) + np.array(
-    [0.0, 100.0, -3.0, 7.0]
-)
 X32 = X.astype(np.float32)
-Z = (X - X.mean(0)) / X.std(0)
-Y1 = 50.0 * np.sin(Z[:, 0]) + 20.0 * Z[:, 1] * Z[:, 3] + 1000.0
-Y2 = np.column_stack([Y1, -3.0 * Z[:, 2] ** 2])
-LABELS = {
-    "binary_int": np.where(Z[:, 0] + Z[:, 1] > 0, 7, 2),
-    "binary_str": np.where(Z[:, 0] - Z[:, 3] > 0, "yes", "no"),
-    "multiclass_int": np.digitize(Z[:, 1] + Z[:, 2], [-0.7, 0.0, 0.7]),
-    "multiclass_str": np.array(["low", "mid", "high"])[
-        np.digitize(Z[:, 0] - Z[:, 3], [-0.5, 0.5])
-    ],
-}
-VARIANTS = {
-    "default": {},
-    "low_rank_no_linear": {"rank": 2, "linear_term": False},
-    "fixed_centers": {"learn_centers": False},
-    "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
-}
-# Counts for loss='poisson': positive means of very different sizes.
-Y_COUNTS = np.random.RandomState(2).poisson(
-    np.exp(1.5 * np.tanh(Z[:, 0]) - 0.5 * Z[:, 1] ** 2 + 2.0)
-).astype(float)
 
 
-def _fit(estimator, y, scaler):
-    model = make_pipeline(StandardScaler(), estimator) if scaler else estimator
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(X, y)
-
-
-@functools.cache
 def _regressor(covariance_type, y_ndim, variant="default", scaler=True):
-    estimator = GMNMRegressor(
-        n_components=6,
-        covariance_type=covariance_type,
-        max_iter=3,
-        random_state=0,
-        **VARIANTS[variant],
-    )
-    return _fit(estimator, Y1 if y_ndim == 1 else Y2, scaler)
-
-
-@functools.cache
-def _classifier(covariance_type, labels, variant="default", scaler=False):
-    estimator = GMNMClassifier(
-        n_components=6,
-        covariance_type=covariance_type,
-        max_iter=3,
-        random_state=0,
-        **VARIANTS[variant],
-    )
-    return _fit(estimator, LABELS[labels], scaler)
+    """Regressors are converted inside a pipeline with a StandardScaler."""
+    return regressor(covariance_type, y_ndim, variant, scaler)
 
 
 def _run(onx, X):
@@ -87,13 +43,6 @@ def _run(onx, X):
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
     )
     return session.run(None, {session.get_inputs()[0].name: X})
-
-
-def _assert_close(actual, expected):
-    """Within 1e-4 relative, each column against its own magnitude."""
-    assert actual.shape == expected.shape
-    scale = np.abs(expected).max(axis=0)
-    np.testing.assert_allclose(actual / scale, expected / scale, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -108,14 +57,14 @@ def test_regressor_pipeline_matches_predict(covariance_type, y_ndim, variant):
     n_outputs = 1 if y_ndim == 1 else 2
     assert out.shape == (X.shape[0], n_outputs)
     assert out.dtype == np.float32
-    _assert_close(out, expected.reshape(-1, n_outputs))
+    assert_close(out, expected.reshape(-1, n_outputs))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("labels", list(LABELS))
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_classifier_matches_predict_and_predict_proba(covariance_type, labels, variant):
-    clf = _classifier(covariance_type, labels, variant)
+    clf = classifier(covariance_type, labels, variant)
     onx = skl2onnx.to_onnx(clf, X32[:1], options={id(clf): {"zipmap": False}})
     label, proba = _run(onx, X32)
     np.testing.assert_array_equal(label, clf.predict(X32))
@@ -125,7 +74,7 @@ def test_classifier_matches_predict_and_predict_proba(covariance_type, labels, v
 
 @pytest.mark.parametrize("labels", ["binary_int", "multiclass_str"])
 def test_classifier_in_a_pipeline_with_zipmap(labels):
-    model = _classifier("full", labels, scaler=True)
+    model = classifier("full", labels, scaler=True)
     label, proba = _run(skl2onnx.to_onnx(model, X32[:1]), X32)
     np.testing.assert_array_equal(label, model.predict(X32))
     # ZipMap (the default): one {class: probability} dict per row.
@@ -137,7 +86,7 @@ def test_classifier_in_a_pipeline_with_zipmap(labels):
 
 
 def test_classifier_options_nocl_columns_and_class_labels():
-    clf = _classifier("diag", "multiclass_str")
+    clf = classifier("diag", "multiclass_str")
     expected = clf.predict_proba(X32)
 
     onx = skl2onnx.to_onnx(
@@ -165,7 +114,7 @@ def test_classifier_options_nocl_columns_and_class_labels():
 @pytest.mark.parametrize(
     "make, option",
     [
-        (lambda: _classifier("full", "binary_int"), "raw_scores"),
+        (lambda: classifier("full", "binary_int"), "raw_scores"),
         (lambda: _regressor("full", 1, scaler=False), "zipmap"),
     ],
 )
@@ -193,13 +142,13 @@ def test_float64_input_computes_in_float64():
     reg = _regressor("spherical", 2, scaler=False)
     (out,) = _run(skl2onnx.to_onnx(reg, X[:1]), X)
     assert out.dtype == np.float64
-    _assert_close(out, reg.predict(X))
+    assert_close(out, reg.predict(X))
 
 
 @pytest.mark.parametrize("target_opset", [12, 17])
 def test_older_opsets(target_opset):
     # ReduceSumSquare takes its axes as an attribute before opset 18.
-    clf = _classifier("full", "multiclass_int")
+    clf = classifier("full", "multiclass_int")
     onx = skl2onnx.to_onnx(
         clf,
         X32[:1],
@@ -216,7 +165,7 @@ def test_extreme_inputs_stay_finite():
     extreme = np.array([[1e30, -1e30, 1e30, 0.0], [-3e38, 3e38, 0.0, 1e-30]])
     (out,) = _run(skl2onnx.to_onnx(reg, X32[:1]), extreme.astype(np.float32))
     assert np.isfinite(out).all()
-    _assert_close(out, reg.predict(extreme))
+    assert_close(out, reg.predict(extreme))
 
 
 def test_labels_that_onnx_cannot_hold_are_refused():
@@ -232,27 +181,14 @@ def test_registration_is_repeatable():
     gmnm_onnx.register_converters()
     reg = _regressor("full", 1)
     (out,) = _run(skl2onnx.to_onnx(reg, X32[:1]), X32)
-    _assert_close(out, reg.predict(X32).reshape(-1, 1))
-
-
-MULTILABEL = np.column_stack(
-    [Z[:, 0] > 0, Z[:, 1] * Z[:, 3] > 0, Z[:, 2] + Z[:, 0] > 0.5]
-).astype(np.int64)
-
-
-@functools.cache
-def _multilabel(covariance_type):
-    estimator = GMNMClassifier(
-        n_components=6, covariance_type=covariance_type, max_iter=3, random_state=0
-    )
-    return _fit(estimator, MULTILABEL, scaler=False)
+    assert_close(out, reg.predict(X32).reshape(-1, 1))
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_multilabel_classifier_as_mlp_converts(covariance_type):
     # skl2onnx converts a multilabel MLPClassifier to an int64 indicator
     # matrix of labels and the label probabilities: the same here.
-    clf = _multilabel(covariance_type)
+    clf = multilabel(covariance_type)
     onx = skl2onnx.to_onnx(clf, X32[:1], options={id(clf): {"zipmap": False}})
     label, proba = _run(onx, X32)
     assert label.dtype == np.int64 and label.shape == (X.shape[0], 3)
@@ -264,25 +200,11 @@ def test_multilabel_classifier_as_mlp_converts(covariance_type):
 
 
 def test_multilabel_classifier_with_zipmap():
-    clf = _multilabel("full")
+    clf = multilabel("full")
     label, proba = _run(skl2onnx.to_onnx(clf, X32[:1]), X32)
     np.testing.assert_array_equal(label, clf.predict(X32))
     as_array = np.array([[row[c] for c in range(3)] for row in proba])
     np.testing.assert_allclose(as_array, clf.predict_proba(X32), rtol=1e-4, atol=1e-6)
-
-
-@functools.cache
-def _poisson(hidden_layer_sizes=(), activation="relu"):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return GMNMRegressor(
-            loss="poisson",
-            n_components=6,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            max_iter=3,
-            random_state=0,
-        ).fit(X, Y_COUNTS)
 
 
 @pytest.mark.parametrize(
@@ -292,7 +214,7 @@ def _poisson(hidden_layer_sizes=(), activation="relu"):
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_poisson_graph_applies_the_exp_link(hidden_layer_sizes, activation, dtype):
-    reg = _poisson(hidden_layer_sizes, activation)
+    reg = poisson(hidden_layer_sizes, activation)
     inputs = X.astype(dtype)
     onx = skl2onnx.to_onnx(reg, inputs[:1])
     ops = {node.op_type for node in onx.graph.node}
@@ -307,7 +229,7 @@ def test_poisson_graph_applies_the_exp_link(hidden_layer_sizes, activation, dtyp
 
 
 def test_poisson_with_a_trunk_in_a_pipeline():
-    model = _fit(
+    model = fit(
         GMNMRegressor(
             loss="poisson", n_components=6, hidden_layer_sizes=(8,), max_iter=3,
             random_state=0,
