@@ -72,6 +72,7 @@ from run_benchmarks import (  # noqa: E402
     timed_fit_predict,
 )
 
+import sklearn_gmnm  # noqa: E402
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor  # noqa: E402
 
 #: The model every other one is compared with.
@@ -341,9 +342,11 @@ def machine() -> dict:
                 cpu = line.split(":", 1)[1].strip()
                 break
     versions = {"python": platform.python_version()}
-    for package in ("torch", "scikit-learn", "sklearn-gmnm", "pytabkit"):
+    for package in ("torch", "scikit-learn", "pytabkit"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             versions[package] = importlib.metadata.version(package)
+    # The code that runs, not the metadata of an editable install's last build.
+    versions["sklearn-gmnm"] = sklearn_gmnm.__version__
     return {
         "platform": platform.platform(),
         "cpu": cpu,
