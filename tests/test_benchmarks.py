@@ -11,18 +11,21 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def run_benchmarks():
+def _load_program(name):
+    """Import ``benchmarks/<name>.py`` with its folder on the path, then leave it."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        spec = importlib.util.spec_from_file_location(
-            "run_benchmarks", BENCHMARKS / "run_benchmarks.py"
-        )
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         yield module
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def run_benchmarks():
+    yield from _load_program("run_benchmarks")
 
 
 def test_one_data_set_gives_every_model_and_the_epoch_clocks(run_benchmarks):
@@ -47,16 +50,7 @@ def test_one_data_set_gives_every_model_and_the_epoch_clocks(run_benchmarks):
 
 @pytest.fixture(scope="module")
 def bench_defaults():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_defaults", BENCHMARKS / "bench_defaults.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    yield from _load_program("bench_defaults")
 
 
 def test_defaults_benchmark_writes_its_reports(bench_defaults, tmp_path):
