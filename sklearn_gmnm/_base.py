@@ -13,6 +13,7 @@ initialisation in :mod:`sklearn_gmnm._initialization`, the solvers in
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable, Iterator
@@ -37,10 +38,11 @@ from ._device import (
     resolve_device,
 )
 from ._initialization import MAX_INIT_SAMPLES, init_network_from_data, subsample
-from ._parallel import limit_threads, predict_threads, torch_threads
+from ._parallel import fit_threads, limit_threads, predict_threads, torch_threads
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
 from ._sparse import (
     StandardizedRows,
+    robust_center_and_scale,
     round_statistics,
     sparse_mean_and_scale,
     standardize,
@@ -52,9 +54,23 @@ from .nn._trunk import ACTIVATIONS, split_network, trunk_layers
 
 SOLVERS = ("adam", "lbfgs")
 
-#: What ``max_iter='auto'`` means for each solver: epochs of Adam, iterations
-#: of L-BFGS.
-_AUTO_MAX_ITER = {"adam": 20, "lbfgs": 500}
+#: What ``max_iter='auto'`` means for ``'lbfgs'``: iterations.
+_AUTO_LBFGS_ITER = 500
+
+#: ``max_iter='auto'`` for ``'adam'``: at least this many epochs, and at
+#: least ``_AUTO_ADAM_STEPS`` mini-batch steps (many epochs for small data).
+_AUTO_ADAM_EPOCHS = 200
+_AUTO_ADAM_STEPS = 600
+
+#: ``n_iter_no_change='auto'``: at least this many epochs, and at least
+#: ``_AUTO_PATIENCE_STEPS`` steps, so that a small data set (a step or two
+#: an epoch) is not stopped by the noise of a few steps.
+_AUTO_PATIENCE_EPOCHS = 10
+_AUTO_PATIENCE_STEPS = 100
+
+#: ``early_stopping='auto'`` holds out a validation set when it has at
+#: least this many rows.
+AUTO_MIN_VALIDATION_ROWS = 20
 
 #: Number of float32 intermediates (rows x components x rank) one predict
 #: chunk may hold: 4 MiB, which stays in cache. On 4755 x 10 inputs with 64
@@ -67,6 +83,9 @@ _PREDICT_BUDGET = 1 << 20
 #: ``inf - inf = nan``; every Gaussian is zero that far from the data anyway.
 _MAX_STANDARD_SCORE = 1e6
 
+#: Bound of the smooth clipping of ``input_scaling='robust'``: RealMLP's.
+SMOOTH_CLIP_BOUND = 3.0
+
 
 def auto_batch_size(n_samples: int) -> int:
     """Batch size used for ``batch_size='auto'``.
@@ -78,13 +97,15 @@ def auto_batch_size(n_samples: int) -> int:
     return min(n_samples, max(256, min(2048, n_samples // 64)))
 
 
-def auto_n_components(n_samples: int) -> int:
-    """Components used for ``n_components='auto'``: ``n_samples // 20`` in [8, 64].
+def auto_n_components(n_samples: int, n_outputs: int = 1) -> int:
+    """Components used for ``n_components='auto'``.
 
-    About twenty rows per Gaussian keeps small data sets from over-fitting
-    (each component has ``rank x n_features`` projection parameters).
+    ``n_samples // 10``, at least 8 and at most ``max(64, 5 * n_outputs)``
+    (``n_outputs``: outputs of the regression, or classes): ten rows per
+    Gaussian, and room for five Gaussians per class where there are many
+    classes. Chosen on the development suite (``benchmarks/RESULTS.md``).
     """
-    return min(64, max(8, n_samples // 20))
+    return min(max(64, 5 * n_outputs), max(8, n_samples // 10))
 
 
 def _weighted_mean_and_scale(
@@ -167,6 +188,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "rank": [IntInterval(1, None, closed="left"), None],
         "learn_centers": ["boolean"],
         "linear_term": ["boolean"],
+        "input_scaling": [StrOptions({"robust", "standard"})],
         "hidden_layer_sizes": [HiddenLayerSizes()],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions({"kmeans", "random"})],
@@ -178,9 +200,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "power_t": [Interval(Real, 0, np.inf, closed="left")],
         "max_iter": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, np.inf, closed="left")],
-        "n_iter_no_change": [IntInterval(1, None, closed="left")],
+        "n_iter_no_change": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "max_fun": [IntInterval(1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "callbacks": [list, None],
@@ -203,6 +225,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         rank: int | None,
         learn_centers: bool,
         linear_term: bool,
+        input_scaling: str,
         hidden_layer_sizes: Any,
         activation: str,
         init: str,
@@ -214,9 +237,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         power_t: float,
         max_iter: int | str,
         tol: float,
-        n_iter_no_change: int,
+        n_iter_no_change: int | str,
         max_fun: int,
-        early_stopping: bool,
+        early_stopping: bool | str,
         validation_fraction: float,
         warm_start: bool,
         callbacks: list | None,
@@ -230,6 +253,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.rank = rank
         self.learn_centers = learn_centers
         self.linear_term = linear_term
+        self.input_scaling = input_scaling
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -273,7 +297,12 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     #: Parameters added after the first release, with the values that
     #: estimators saved before them implicitly had.
-    _added_parameters: dict = {"hidden_layer_sizes": (), "activation": "relu"}
+    _added_parameters: dict = {
+        "hidden_layer_sizes": (),
+        "activation": "relu",
+        "input_scaling": "standard",
+        "_x_clip": None,
+    }
 
     #: Whether the early-stopping split is stratified on ``y``.
     _stratify_split = False
@@ -321,13 +350,15 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         bit-identical outputs. A sparse ``X`` is densified: pass a bounded
         block of rows, or see :meth:`_standardized_rows`.
         """
-        return standardize(X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE)
+        return standardize(
+            X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE, self._x_clip
+        )
 
     def _standardized_rows(self, X: Any) -> np.ndarray | StandardizedRows:
         """Standardised training rows: an array, or a lazy view of sparse ``X``."""
         if sp.issparse(X):
             return StandardizedRows(
-                X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE
+                X, self._x_mean, self._x_scale, _MAX_STANDARD_SCORE, self._x_clip
             )
         return self._standardize(X)
 
@@ -353,7 +384,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         ``incremental=True`` is one epoch of ``partial_fit``; with it or with
         ``warm_start``, training continues from the fitted module.
         """
-        if incremental and self.early_stopping:
+        if incremental and self.early_stopping is True:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: there is no "
                 "validation set to watch across calls. Set early_stopping=False."
@@ -366,7 +397,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         if self._continues(incremental):
             self._check_continued_structure()
         device = resolve_device(self.device)
-        with limit_threads(self.n_jobs):
+        n_threads = fit_threads(self.n_jobs, self.solver == "adam", device.type)
+        with limit_threads(self.n_jobs), torch_threads(n_threads):
             try:
                 return self._fit_on(device, X, y, sample_weight, incremental)
             finally:
@@ -387,6 +419,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self._random_state = check_random_state(self.random_state)
         rng = self._random_state
 
+        self._validates = self._resolve_early_stopping(X, y, incremental)
         held_out = None
         if self._early_stopping():
             X, y, sample_weight, held_out = self._split_validation(
@@ -399,12 +432,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             )
         if not continues:
             self._fit_target_encoding(y, sample_weight)
-            if sp.issparse(X):
-                mean, scale = sparse_mean_and_scale(X, sample_weight)
-            else:
-                X64 = X.astype(np.float64, copy=False)
-                mean, scale = _weighted_mean_and_scale(X64, sample_weight)
-            self._x_mean, self._x_scale = round_statistics(mean, scale)
+            self._x_mean, self._x_scale, self._x_clip = self._input_statistics(
+                X, sample_weight
+            )
             # Predictions are float32 only for a model trained on float32
             # inputs, as MLP's (whose weights take the inputs' dtype).
             # (a plain str: skops loads it without trusting a numpy type)
@@ -425,19 +455,23 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             validation=None if held_out is None else self._validation(*held_out),
         )
         if self.solver == "lbfgs":
-            record = fit_lbfgs(self, problem, max_iter=self._max_iter())
+            max_iter = self._max_iter()
+            record = fit_lbfgs(self, problem, max_iter=max_iter)
         else:
             batch_size = (
                 auto_batch_size(X.shape[0])
                 if self.batch_size == "auto"
                 else min(self.batch_size, X.shape[0])
             )
+            steps_per_epoch = math.ceil(X.shape[0] / batch_size)
+            max_iter = 1 if incremental else self._max_iter(steps_per_epoch)
             best, no_improvement_count = self._stopping_state
             record = fit_stochastic(
                 self,
                 problem,
                 batch_size=batch_size,
-                max_epochs=1 if incremental else self._max_iter(),
+                max_epochs=max_iter,
+                patience=self._patience(steps_per_epoch),
                 seed=int(rng.randint(np.iinfo(np.int32).max)),
                 epoch_offset=self.n_iter_,
                 resume=(
@@ -446,18 +480,76 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                     self._optimizer_state if incremental else None,
                 ),
             )
-        self._book(record, device, incremental)
+        self._book(record, device, incremental, max_iter)
         return self
 
-    def _early_stopping(self) -> bool:
-        """Whether this fit holds out a validation set (Adam only, as MLP)."""
-        return self.early_stopping and self.solver == "adam"
+    def _input_statistics(
+        self, X: Any, sample_weight: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, float | None]:
+        """Center, scale and smooth-clip bound of the input map.
 
-    def _max_iter(self) -> int:
-        """``max_iter``, with ``'auto'`` resolved for the solver."""
+        ``'standard'``: column means and standard deviations, no clipping.
+        ``'robust'``: medians and interquartile ranges, then smooth clipping
+        at ``SMOOTH_CLIP_BOUND`` (see :func:`~sklearn_gmnm._sparse.smooth_clip`).
+        """
+        if self.input_scaling == "robust":
+            center, scale = robust_center_and_scale(X, sample_weight)
+            clip = SMOOTH_CLIP_BOUND
+        elif sp.issparse(X):
+            (center, scale), clip = sparse_mean_and_scale(X, sample_weight), None
+        else:
+            X64 = X.astype(np.float64, copy=False)
+            (center, scale), clip = _weighted_mean_and_scale(X64, sample_weight), None
+        return (*round_statistics(center, scale), clip)
+
+    def _resolve_early_stopping(
+        self, X: Any, y: np.ndarray, incremental: bool
+    ) -> bool:
+        """Whether this fit holds out a validation set.
+
+        Adam only, as MLP. ``'auto'`` means: when the validation set has at
+        least ``AUTO_MIN_VALIDATION_ROWS`` rows (and, for a classifier, the
+        stratified split is possible), never in ``partial_fit``.
+        """
+        if self.solver != "adam":
+            return False
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        n_validation = math.ceil(X.shape[0] * self.validation_fraction)
+        return (
+            not incremental
+            and n_validation >= AUTO_MIN_VALIDATION_ROWS
+            and self._can_split(y, n_validation)
+        )
+
+    def _can_split(self, y: np.ndarray, n_validation: int) -> bool:
+        """Whether ``y`` allows the early-stopping split (always, unstratified)."""
+        return True
+
+    def _early_stopping(self) -> bool:
+        """Whether the current fit holds out a validation set."""
+        return getattr(self, "_validates", False)
+
+    def _max_iter(self, steps_per_epoch: int = 1) -> int:
+        """``max_iter``, with ``'auto'`` resolved for the solver.
+
+        ``'auto'``: ``_AUTO_LBFGS_ITER`` iterations of L-BFGS; for Adam,
+        ``_AUTO_ADAM_EPOCHS`` epochs, or more where that makes fewer than
+        ``_AUTO_ADAM_STEPS`` steps of ``steps_per_epoch``.
+        """
         if self.max_iter != "auto":
             return self.max_iter
-        return _AUTO_MAX_ITER[self.solver]
+        if self.solver == "lbfgs":
+            return _AUTO_LBFGS_ITER
+        return max(_AUTO_ADAM_EPOCHS, math.ceil(_AUTO_ADAM_STEPS / steps_per_epoch))
+
+    def _patience(self, steps_per_epoch: int) -> int:
+        """``n_iter_no_change`` in epochs, with ``'auto'`` resolved."""
+        if self.n_iter_no_change != "auto":
+            return self.n_iter_no_change
+        return max(
+            _AUTO_PATIENCE_EPOCHS, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch)
+        )
 
     def _split_validation(
         self,
@@ -544,7 +636,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                     auto_n_components(
                         Xs.shape[0]
                         if sample_weight is None
-                        else int(np.count_nonzero(sample_weight))
+                        else int(np.count_nonzero(sample_weight)),
+                        ridge_targets.shape[1],
                     )
                     if self.n_components == "auto"
                     else self.n_components
@@ -600,7 +693,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self.best_loss_ = np.inf
 
     def _book(
-        self, record: TrainingRecord, device: torch.device, incremental: bool
+        self,
+        record: TrainingRecord,
+        device: torch.device,
+        incremental: bool,
+        max_iter: int,
     ) -> None:
         """Book a solver's record into the fitted attributes, and warn."""
         self.device_ = device
@@ -616,6 +713,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ += len(record.losses)
         self.loss_curve_.extend(record.losses)
         if self._early_stopping():
+            if self.validation_scores_ is None:  # warm start of a fit without
+                self.validation_scores_ = []
             self.validation_scores_.extend(record.validation_scores)
             self.best_validation_score_ = record.best
         elif record.best is not None:
@@ -635,7 +734,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             limit = (
                 f"max_fun={self.max_fun} loss evaluations"
                 if record.limit == "max_fun"
-                else f"max_iter={self._max_iter()} {unit}s"
+                else f"max_iter={max_iter} {unit}s"
             )
             warnings.warn(
                 f"{type(self).__name__}: the maximum number of {unit}s or loss "
@@ -653,11 +752,20 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """
         trunk, module = split_network(self.module_)
         with torch.no_grad():
-            centers = module.centers.double().numpy()
+            centers = module.centers.double().numpy().copy()
+            bound = getattr(self, "_x_clip", None)
+            if trunk is None and bound is not None:
+                # Undo the smooth clipping; a center trained to the bound or
+                # beyond it lies at infinity in input units.
+                ratio = np.clip(centers / bound, -1.0, 1.0)
+                with np.errstate(divide="ignore"):
+                    centers = np.where(
+                        np.abs(ratio) < 1.0,
+                        centers / np.sqrt(1.0 - ratio**2),
+                        np.copysign(np.inf, centers),
+                    )
             self.centers_ = (
-                centers * self._x_scale + self._x_mean
-                if trunk is None
-                else centers.copy()
+                centers * self._x_scale + self._x_mean if trunk is None else centers
             )
             self.coefs_ = [
                 linear.weight.double().numpy().T.copy()
@@ -875,5 +983,6 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             self._x_mean,
             self._x_scale,
             _MAX_STANDARD_SCORE,
+            smooth_clip=getattr(self, "_x_clip", None),
             **self._export_head(),
         ).eval()

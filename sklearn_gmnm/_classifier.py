@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
@@ -91,6 +90,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         rank: int | None = None,
         learn_centers: bool = True,
         linear_term: bool = True,
+        input_scaling: str = "standard",
         hidden_layer_sizes: Any = (),
         activation: str = "relu",
         init: str = "kmeans",
@@ -98,13 +98,13 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         alpha: float = 1e-4,
         batch_size: int | str = "auto",
         learning_rate: str = "constant",
-        learning_rate_init: float = 1e-3,
+        learning_rate_init: float = 3e-3,
         power_t: float = 0.5,
         max_iter: int | str = "auto",
         tol: float = 1e-4,
-        n_iter_no_change: int = 10,
+        n_iter_no_change: int | str = "auto",
         max_fun: int = 15000,
-        early_stopping: bool = False,
+        early_stopping: bool | str = "auto",
         validation_fraction: float = 0.1,
         warm_start: bool = False,
         callbacks: list | None = None,
@@ -120,6 +120,7 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
             rank=rank,
             learn_centers=learn_centers,
             linear_term=linear_term,
+            input_scaling=input_scaling,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             init=init,
@@ -205,16 +206,34 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
     def _validation_score(
         self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
     ) -> float:
+        """Mean log-likelihood of the held-out labels (minus the log-loss).
+
+        Rather than MLP's accuracy: on a small validation set accuracy moves
+        in coarse steps and ties, and the early-stopping rule then keeps an
+        early epoch; the log-likelihood moves with every step. On the
+        development suite it scored higher on each of the five classification
+        sets under 2,000 rows (``benchmarks/RESULTS.md``).
+        """
         if self._is_multilabel():
-            # Subset accuracy, as accuracy_score has it for indicator matrices.
-            predicted = self._indicator(outputs)
-            return float(
-                accuracy_score(
-                    targets.astype(np.int64), predicted, sample_weight=sample_weight
-                )
-            )
-        return float(
-            accuracy_score(targets, outputs.argmax(axis=1), sample_weight=sample_weight)
+            indicator = targets.astype(bool)
+            per_label = np.where(indicator, log_expit(outputs), log_expit(-outputs))
+            per_row = per_label.mean(axis=1)
+        else:
+            log_proba = log_softmax(outputs, axis=1)
+            per_row = log_proba[np.arange(targets.shape[0]), targets]
+        return float(np.average(per_row, weights=sample_weight))
+
+    def _can_split(self, y: np.ndarray, n_validation: int) -> bool:
+        """Whether the stratified split is possible: every class has two rows
+        and each side can hold one row of every class."""
+        if self._is_multilabel():
+            return True
+        _, counts = np.unique(y, return_counts=True)
+        n_classes = counts.shape[0]
+        return (
+            counts.min() >= 2
+            and n_validation >= n_classes
+            and y.shape[0] - n_validation >= n_classes
         )
 
     @staticmethod

@@ -3,8 +3,10 @@
 SHARED_PARAMETERS = """\
     n_components : int or 'auto', default='auto'
         Number of Gaussian components (augmented Gaussian projections).
-        ``'auto'`` means ``n_samples // 20``, clipped to ``[8, 64]``: about
-        twenty rows per component, so that small data sets do not over-fit.
+        ``'auto'`` means ``n_samples // 10``, at least 8 and at most
+        ``max(64, 5 * n_outputs)``, where ``n_outputs`` is the number of
+        regression outputs or of classes: ten rows per component, and room
+        for five components per class when there are many classes.
 
     covariance_type : {'full', 'diag', 'spherical', 'tied'}, default='full'
         Structure of each component's precision, named as
@@ -30,6 +32,18 @@ SHARED_PARAMETERS = """\
         trend leaves. ``False`` gives the paper's module alone. With hidden
         layers the linear term acts on the output of the last one, like the
         output layer of an MLP.
+
+    input_scaling : {'robust', 'standard'}, default='standard'
+        How the estimator maps each input column before the model, fitted in
+        ``fit`` and applied in ``predict`` (and inside the exports):
+
+        - ``'standard'``: subtract the mean, divide by the standard deviation;
+        - ``'robust'``: subtract the median, divide by the interquartile range
+          (half the range where the quartiles coincide), then clip smoothly
+          to ``(-3, 3)`` with ``z / sqrt(1 + (z / 3)**2)``, as RealMLP does.
+          Skewed and heavy-tailed columns then spread over the Gaussians'
+          range instead of crowding into a sliver of it, and outliers cannot
+          dominate the fit.
 
     hidden_layer_sizes : array-like of int, default=()
         Widths of a trunk of hidden layers in front of the GMNM, as in
@@ -91,19 +105,24 @@ SHARED_PARAMETERS = """\
 
         For any other schedule pass a skorch ``LRScheduler`` in ``callbacks``.
 
-    learning_rate_init : float, default=1e-3
-        Initial step size of the Adam optimiser (``'adam'`` only).
+    learning_rate_init : float, default=3e-3
+        Initial step size of the Adam optimiser (``'adam'`` only). Three
+        times MLP's default: the data-driven start is close, and with early
+        stopping a larger step reached the same scores in about half the
+        epochs on the development suite (``benchmarks/RESULTS.md``).
 
     power_t : float, default=0.5
         Exponent of the ``'invscaling'`` schedule (``'adam'`` only).
 
     max_iter : int or 'auto', default='auto'
         For ``'adam'``, the maximum number of epochs of one ``fit``; for
-        ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means 20
-        epochs for ``'adam'`` (the data-driven start leaves far fewer
-        epochs to run than an MLP needs) and 500 iterations for
-        ``'lbfgs'``. When training ends on it rather than on its stopping
-        rule, a ``ConvergenceWarning`` is issued.
+        ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means, for
+        ``'adam'``, 200 epochs (MLP's default) or as many as make 600
+        mini-batch steps if that is more (a small data set has a step or two
+        per epoch), and 500 iterations for ``'lbfgs'``. It is a cap: the
+        stopping rule (``tol``, ``n_iter_no_change``, ``early_stopping``)
+        ends an ordinary fit first. When training ends on it instead, a
+        ``ConvergenceWarning`` is issued.
 
     tol : float, default=1e-4
         Tolerance of the stopping rule. For ``'adam'``, training stops when
@@ -114,28 +133,38 @@ SHARED_PARAMETERS = """\
         (scipy's ``gtol``, as MLP passes it), or when an iteration no longer
         reduces the objective measurably.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int or 'auto', default='auto'
         Number of epochs without an improvement of ``tol`` tolerated before
-        stopping (``'adam'`` only).
+        stopping (``'adam'`` only). ``'auto'`` means 10 epochs (MLP's
+        default), or as many as make 100 mini-batch steps if that is more,
+        so that on a small data set the noise of a few steps does not end
+        training.
 
     max_fun : int, default=15000
         Maximum number of loss evaluations (``'lbfgs'`` only; each of its
         iterations takes one or a few). Reaching it issues a
         ``ConvergenceWarning``.
 
-    early_stopping : bool, default=False
+    early_stopping : bool or 'auto', default='auto'
         Whether to hold out ``validation_fraction`` of the training data
         (stratified on the classes for the classifier, drawn with
-        ``random_state``) and stop when its score (R^2 for the regressor,
-        accuracy for the classifier, weighted by ``sample_weight``) stops
-        improving. The weights of the best-scoring epoch are restored. The
-        held-out rows take no part in the initialisation, and inside a
-        cross-validation only each training fold is split. ``'adam'`` only:
-        ``'lbfgs'`` ignores it, as MLP does.
+        ``random_state``) and stop when its score stops improving: R^2 for
+        the regressor, the mean log-likelihood of the labels (minus the
+        log-loss) for the classifier, weighted by ``sample_weight``. The
+        weights of the best-scoring epoch are restored, and the data-driven
+        start competes too: if no epoch scores better on the held-out rows,
+        the model keeps its start, so training never ends worse there than
+        where it began. The held-out rows take no part in the
+        initialisation, and inside a cross-validation only each training
+        fold is split. ``'auto'`` (as in
+        :class:`~sklearn.ensemble.HistGradientBoostingRegressor`) turns it on
+        in ``fit`` when the held-out set has at least 20 rows (and, for the
+        classifier, every class has two), and off in ``partial_fit``.
+        ``'adam'`` only: ``'lbfgs'`` ignores it, as MLP does.
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping; used only
-        when ``early_stopping=True`` (``'adam'`` only).
+        when early stopping is on (``'adam'`` only).
 
     warm_start : bool, default=False
         When True, ``fit`` continues from the fitted model (no new
@@ -176,7 +205,11 @@ SHARED_PARAMETERS = """\
         caller's thread settings are restored afterwards. ``None`` leaves the
         settings alone, and so respects the limits that joblib's workers
         (``n_jobs`` of a search), Dask workers and
-        :func:`threadpoolctl.threadpool_limits` set. ``-1`` means all CPUs,
+        :func:`threadpoolctl.threadpool_limits` set, with two exceptions:
+        ``'adam'`` trains on one torch thread on the CPU (its mini-batches
+        are too small to share, and extra threads stall when another process
+        holds a core: 4x slower fits measured), and a prediction of fewer
+        than 100,000 rows runs on one thread. ``-1`` means all CPUs,
         ``-2`` all but one. Not to be confused with the ``n_jobs`` of a
         search, which counts worker processes: keep
         ``search n_jobs x estimator threads <= CPUs``.
@@ -195,11 +228,12 @@ SHARED_ATTRIBUTES = """\
         (``'adam'``) or after each iteration (``'lbfgs'``).
 
     validation_scores_ : list of float or None
-        Validation score of each epoch with ``early_stopping``; else None.
+        Validation score (R^2, or the mean log-likelihood of the labels for
+        the classifier) of each epoch when early stopping was on; else None.
 
     best_validation_score_ : float or None
-        Best validation score, whose weights the model holds, with
-        ``early_stopping``; else None.
+        Best validation score, whose weights the model holds, when early
+        stopping was on (the start's score if no epoch beat it); else None.
 
     best_loss_ : float or None
         Lowest training loss reached without ``early_stopping``; else None.
@@ -234,7 +268,8 @@ SHARED_ATTRIBUTES = """\
         ``X`` (``n_head_features`` is `n_features_in_`); with hidden layers
         they live in the output space of the last hidden layer
         (``n_head_features`` is its width), where the head acts, and have no
-        counterpart in input units.
+        counterpart in input units. With ``input_scaling='robust'`` a
+        coordinate trained beyond the smooth clipping's bound is infinite.
 
     projections_ : ndarray
         The components' projections as ``module_`` stores them (acting on

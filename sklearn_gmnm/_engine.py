@@ -336,8 +336,8 @@ class ValidationScore(Callback):
         self.score = score
         self.chunk_size = chunk_size
 
-    def on_epoch_end(self, net, **kwargs):
-        module = net.module_
+    def of(self, module: torch.nn.Module) -> float:
+        """Score of ``module`` on the held-out rows (in eval mode)."""
         training = module.training
         module.eval()
         with torch.no_grad():
@@ -348,7 +348,10 @@ class ValidationScore(Callback):
                 ]
             )
         module.train(training)
-        net.history.record("valid_score", float(self.score(out.double().cpu().numpy())))
+        return float(self.score(out.double().cpu().numpy()))
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("valid_score", self.of(net.module_))
 
 
 class StoppingRule(Callback):
@@ -376,9 +379,14 @@ class StoppingRule(Callback):
     restore_best : bool, default=False
         Whether the weights of the best epoch are loaded when training ends.
     best : float or None, default=None
-        Best value of an earlier call (warm start), or None.
+        Best value of an earlier call (warm start), or of the start, or None.
     no_improvement_count : int, default=0
         Count of an earlier call (warm start).
+    best_state : dict or None, default=None
+        Module state that ``best`` belongs to, restored when no epoch beats
+        it (``restore_best`` only): the start of a fit with early stopping,
+        so that training never ends worse on the held-out rows than where it
+        began.
     """
 
     def __init__(
@@ -390,6 +398,7 @@ class StoppingRule(Callback):
         restore_best: bool = False,
         best: float | None = None,
         no_improvement_count: int = 0,
+        best_state: dict | None = None,
     ):
         self.monitor = monitor
         self.tol = tol
@@ -398,13 +407,14 @@ class StoppingRule(Callback):
         self.restore_best = restore_best
         self.best = best
         self.no_improvement_count = no_improvement_count
+        self.best_state = best_state
 
     def initialize(self):
         self.lower_is_better_ = self.monitor != "valid_score"
         worst = np.inf if self.lower_is_better_ else -np.inf
         self.best_ = worst if self.best is None else self.best
         self.no_improvement_count_ = self.no_improvement_count
-        self.best_state_ = None
+        self.best_state_ = self.best_state
         self.should_stop_ = False
         return self
 

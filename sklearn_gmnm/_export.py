@@ -167,6 +167,9 @@ class GMNMInference(nn.Module):
         Standard deviations used to standardise the inputs.
     max_score : float
         Standardised inputs are clipped to ``[-max_score, max_score]``.
+    smooth_clip : float or None, default=None
+        Bound ``b`` of the smooth clipping ``z / sqrt(1 + (z / b)**2)`` that
+        follows (``input_scaling='robust'``), or None for none.
     output_scale : ndarray of shape (n_outputs,) or None, default=None
         Factor applied to the layer's outputs (regression targets).
     output_offset : ndarray of shape (n_outputs,) or None, default=None
@@ -190,6 +193,7 @@ class GMNMInference(nn.Module):
         x_scale: np.ndarray,
         max_score: float,
         *,
+        smooth_clip: float | None = None,
         output_scale: np.ndarray | None = None,
         output_offset: np.ndarray | None = None,
         softmax: bool = False,
@@ -215,6 +219,7 @@ class GMNMInference(nn.Module):
         self.n_components: int = head.n_components
         self.rank: int = int(constants.get("rank", 1))
         self.max_score = float(max_score)
+        self.smooth_clip = None if smooth_clip is None else float(smooth_clip)
         self.softmax = bool(softmax)
         self.sigmoid = bool(sigmoid)
         self.exp = bool(exp)
@@ -294,6 +299,8 @@ class GMNMInference(nn.Module):
         """
         x = x.to(torch.float32)
         xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
+        if self.smooth_clip is not None:
+            xs = xs / torch.sqrt(1.0 + (xs / self.smooth_clip) ** 2)
         for i, activation in enumerate(self.trunk_activations):
             xs = xs @ getattr(self, f"trunk_weight_t_{i}")
             xs = xs + getattr(self, f"trunk_bias_{i}")

@@ -217,6 +217,15 @@ def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
     centered = graph.node("Sub", [x, graph.constant("x_mean", model._x_mean)])
     xs = graph.node("Div", [centered, graph.constant("x_scale", model._x_scale)])
     xs = graph.clip(xs, _MAX_STANDARD_SCORE)
+    bound = getattr(model, "_x_clip", None)
+    if bound is not None:
+        # smooth clipping of input_scaling='robust': xs / sqrt(1 + (xs/b)^2)
+        squared = graph.node("Mul", [xs, xs])
+        scaled = graph.node(
+            "Mul", [squared, graph.constant("inv_bound_sq", 1.0 / bound**2)]
+        )
+        shifted = graph.node("Add", [scaled, graph.constant("one", 1.0)])
+        xs = graph.node("Div", [xs, graph.node("Sqrt", [shifted])])
     for weight_t, bias, activation in trunk_constants(module):
         xs = graph.node("MatMul", [xs, graph.constant("trunk_weight_t", weight_t)])
         xs = graph.node("Add", [xs, graph.constant("trunk_bias", bias)])

@@ -9,12 +9,22 @@ explicit ``n_jobs`` sets the number of threads of torch and of the native
 thread pools (BLAS, OpenMP) for the duration of the call, and the caller's
 settings are restored afterwards.
 
-Prediction is the exception: with ``n_jobs=None`` it chooses its torch
-threads itself (:func:`predict_threads`), one thread below
-``THREADED_PREDICT_ROWS`` rows and at most half of the CPUs above. On the
-2-core machine of ``benchmarks/bench_predict.py``, with one other CPU-bound
-process running, two threads took 6.2 s for 200,000 rows and one thread
-0.42 s: OpenMP threads that find their core busy wait for each other.
+Two exceptions, where torch's own intra-op threads do not pay:
+
+- Mini-batch training (``solver='adam'`` on the CPU) runs on one torch thread
+  with ``n_jobs=None`` (:func:`fit_threads`): a batch of at most 2048 rows is
+  too little work to share. On the 2-core benchmark machine, default fits on
+  three development sets (phoneme, spambase, hpc_data) took 0.80 / 0.75 /
+  0.57 s on one thread against 3.16 / 2.76 / 2.79 s on two with one other
+  CPU-bound process running, and as long on one thread as on two when the
+  machine was quiet (3.14 against 3.13 s on phoneme; on adult, the largest
+  batches, 3.29 against 2.92 s).
+- Prediction chooses its torch threads itself (:func:`predict_threads`), one
+  thread below ``THREADED_PREDICT_ROWS`` rows and at most half of the CPUs
+  above. On the 2-core machine of ``benchmarks/bench_predict.py``, with one
+  other CPU-bound process running, two threads took 6.2 s for 200,000 rows
+  and one thread 0.42 s: OpenMP threads that find their core busy wait for
+  each other.
 """
 
 from __future__ import annotations
@@ -83,6 +93,14 @@ def limit_threads(n_jobs: int | None) -> Iterator[None]:
             yield
         finally:
             torch.set_num_threads(previous)
+
+
+def fit_threads(n_jobs: int | None, stochastic: bool, device_type: str) -> int | None:
+    """Torch threads of a fit: one for mini-batch training on the CPU with
+    ``n_jobs=None`` (see the module's docstring), else ``n_jobs``'s."""
+    if n_jobs is None and stochastic and device_type == "cpu":
+        return 1
+    return effective_n_threads(n_jobs)
 
 
 #: Rows from which a prediction with ``n_jobs=None`` may use more than one

@@ -153,7 +153,7 @@ class TrainingRecord:
     limit: str | None = None
 
 
-def _lr_schedule(est: Any, monitor: str, epoch_offset: int) -> list:
+def _lr_schedule(est: Any, monitor: str, epoch_offset: int, patience: int) -> list:
     """The skorch scheduler behind ``learning_rate``, as named callbacks."""
     if est.learning_rate == "invscaling":
         power_t = est.power_t
@@ -175,7 +175,7 @@ def _lr_schedule(est: Any, monitor: str, epoch_offset: int) -> list:
                     monitor=monitor,
                     mode="max" if monitor == "valid_score" else "min",
                     factor=0.2,
-                    patience=est.n_iter_no_change,
+                    patience=patience,
                     threshold=est.tol,
                     threshold_mode="abs",
                 ),
@@ -190,6 +190,7 @@ def fit_stochastic(
     *,
     batch_size: int,
     max_epochs: int,
+    patience: int,
     seed: int,
     epoch_offset: int = 0,
     resume: tuple[float | None, int, dict | None] | None = None,
@@ -200,7 +201,7 @@ def fit_stochastic(
     ----------
     est : BaseGMNM
         The estimator, whose Adam settings (``learning_rate*``, ``power_t``,
-        ``tol``, ``n_iter_no_change``, ``early_stopping``, ``callbacks``,
+        ``tol``, ``callbacks``,
         ``verbose``) apply.
     problem : TrainingProblem
         Module, loss and data.
@@ -208,6 +209,9 @@ def fit_stochastic(
         Rows per step.
     max_epochs : int
         Epochs at most.
+    patience : int
+        Epochs without an improvement of at least ``tol`` after which
+        training stops (``n_iter_no_change`` resolved).
     seed : int
         Seed of the shuffling.
     epoch_offset : int, default=0
@@ -223,20 +227,30 @@ def fit_stochastic(
     module = problem.module.to(dtype=torch.float32)
     best, no_improvement_count, optimizer_state = resume or (None, 0, None)
     callbacks: list = [("gmnm_non_finite_guard", NonFiniteGuard())]
-    if problem.validation is not None:
+    validates = problem.validation is not None
+    best_state = None
+    if validates:
         X_val, score = problem.validation
         X_val = as_rows(X_val, torch.float32, problem.device)
-        callbacks.append(("gmnm_valid_score", ValidationScore(X_val, score)))
-    monitor = "valid_score" if est.early_stopping else "train_loss"
-    callbacks.extend(_lr_schedule(est, monitor, epoch_offset))
+        scorer = ValidationScore(X_val, score)
+        callbacks.append(("gmnm_valid_score", scorer))
+        if best is None:
+            # A fresh fit competes with its data-driven start: if no epoch
+            # beats the start's validation score, the start is kept.
+            module = module.to(problem.device)
+            best = scorer.of(module)
+            best_state = copy.deepcopy(module.state_dict())
+    monitor = "valid_score" if validates else "train_loss"
+    callbacks.extend(_lr_schedule(est, monitor, epoch_offset, patience))
     stopping = StoppingRule(
         monitor,
         tol=est.tol,
-        n_iter_no_change=est.n_iter_no_change,
+        n_iter_no_change=patience,
         adaptive=est.learning_rate == "adaptive",
-        restore_best=est.early_stopping,
+        restore_best=validates,
         best=best,
         no_improvement_count=no_improvement_count,
+        best_state=best_state,
     )
     callbacks.append(("gmnm_stopping", stopping))
     if est.verbose == 1:

@@ -19,6 +19,8 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 
 __all__ = [
     "StandardizedRows",
+    "robust_center_and_scale",
+    "smooth_clip",
     "round_statistics",
     "sparse_mean_and_scale",
     "standardize",
@@ -49,18 +51,74 @@ def round_statistics(
     return np.round(mean / step) * step, scale
 
 
+def smooth_clip(Xs: np.ndarray, bound: float) -> np.ndarray:
+    """``z / sqrt(1 + (z / bound)**2)`` in place: near ``z`` for small ``|z|``,
+    tending to ``+-bound`` for large ones (RealMLP's smooth clipping).
+
+    ``Xs`` must be finite and at most ``1e150`` in absolute value (the
+    estimators clip it to ``1e6`` first), so that the square stays finite.
+    """
+    denominator = np.square(Xs / bound)
+    denominator += 1.0
+    np.sqrt(denominator, out=denominator)
+    Xs /= denominator
+    return Xs
+
+
 def standardize(
-    X: Any, mean: np.ndarray, scale: np.ndarray, max_score: float
+    X: Any,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    max_score: float,
+    clip: float | None = None,
 ) -> np.ndarray:
     """``(X - mean) / scale`` in float64, C order, clipped to ``+-max_score``.
 
-    A sparse ``X`` is densified first: pass it a bounded block of rows.
+    With ``clip``, the result then goes through :func:`smooth_clip` with that
+    bound. A sparse ``X`` is densified first: pass it a bounded block of rows.
     """
     if sp.issparse(X):
         X = X.toarray()
     Xs = np.subtract(X, mean, dtype=np.float64, order="C")
     Xs /= scale
-    return np.clip(Xs, -max_score, max_score, out=Xs)
+    np.clip(Xs, -max_score, max_score, out=Xs)
+    return Xs if clip is None else smooth_clip(Xs, clip)
+
+
+def robust_center_and_scale(
+    X: Any, sample_weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column medians and interquartile ranges, as RealMLP scales its inputs.
+
+    Where the quartiles coincide (a column of mostly one value), the scale is
+    half the column's range; for a constant column it is 1. Row-weighted by
+    ``sample_weight`` (weighted quantiles, inverted-CDF rule), and computed
+    column by column in float64, so that a sparse matrix (whose implicit
+    zeros count) is densified one column at a time and gives the same
+    statistics as its dense form.
+    """
+    if sp.issparse(X):
+        X = X.tocsc()
+    n_features = X.shape[1]
+    center, scale = np.empty(n_features), np.empty(n_features)
+    for j in range(n_features):
+        column = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
+        column = np.asarray(column, dtype=np.float64)
+        if sample_weight is None:
+            q1, q2, q3 = np.quantile(column, [0.25, 0.5, 0.75])
+        else:
+            q1, q2, q3 = np.quantile(
+                column, [0.25, 0.5, 0.75], weights=sample_weight,
+                method="inverted_cdf",
+            )
+        spread = q3 - q1
+        if not spread > 0:
+            kept = column if sample_weight is None else column[sample_weight > 0]
+            # half the range, computed so that it cannot overflow
+            spread = kept.max() / 2 - kept.min() / 2
+        center[j] = q2
+        scale[j] = spread if np.isfinite(spread) and spread > 0 else 1.0
+    return center, scale
 
 
 def sparse_mean_and_scale(
@@ -94,15 +152,23 @@ class StandardizedRows:
         Column standard deviations (no zeros).
     max_score : float
         Standardised values are clipped to ``[-max_score, max_score]``.
+    clip : float or None, default=None
+        Bound of the smooth clipping that follows, or None for none.
     """
 
     def __init__(
-        self, X: Any, mean: np.ndarray, scale: np.ndarray, max_score: float
+        self,
+        X: Any,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        max_score: float,
+        clip: float | None = None,
     ) -> None:
         self.X = X.tocsr() if X.format != "csr" else X
         self.mean = mean
         self.scale = scale
         self.max_score = max_score
+        self.clip = clip
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -114,4 +180,6 @@ class StandardizedRows:
     def __getitem__(self, index: Any) -> np.ndarray:
         if hasattr(index, "numpy"):  # a torch tensor of indices
             index = index.cpu().numpy()
-        return standardize(self.X[index], self.mean, self.scale, self.max_score)
+        return standardize(
+            self.X[index], self.mean, self.scale, self.max_score, self.clip
+        )
