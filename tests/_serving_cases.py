@@ -36,6 +36,7 @@ VARIANTS = {
     "low_rank_no_linear": {"rank": 2, "linear_term": False},
     "fixed_centers": {"learn_centers": False},
     "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
+    "robust_inputs": {"input_scaling": "robust"},
 }
 # Counts for loss='poisson': positive means of very different sizes.
 Y_COUNTS = np.random.RandomState(2).poisson(

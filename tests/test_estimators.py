@@ -169,6 +169,7 @@ _NON_DEFAULTS = {
     "rank": 2,
     "learn_centers": False,
     "linear_term": False,
+    "input_scaling": "robust",
     "hidden_layer_sizes": (16, 8),
     "activation": "tanh",
     "loss": "poisson",
@@ -220,13 +221,25 @@ def test_cuda_requested_without_cuda_is_a_clear_error():
         GMNMRegressor(device="cuda", **FAST).fit(X_reg, y_reg)
 
 
-@pytest.mark.parametrize("n_samples, expected", [(60, 8), (400, 20), (5000, 64)])
+@pytest.mark.parametrize("n_samples, expected", [(60, 8), (400, 40), (5000, 64)])
 def test_auto_n_components_grows_with_the_data(n_samples, expected):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((n_samples, 2))
-    reg = GMNMRegressor(max_iter=1, random_state=0).fit(X, X[:, 0])
+    reg = GMNMRegressor(max_iter=1, early_stopping=False, random_state=0)
+    reg.fit(X, X[:, 0])
     assert reg.n_components == "auto"
     assert reg.module_.n_components == expected
+
+
+def test_auto_n_components_makes_room_for_many_classes():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((3000, 2))
+    y = np.arange(3000) % 20
+    clf = GMNMClassifier(max_iter=1, early_stopping=False, random_state=0).fit(X, y)
+    assert clf.module_.n_components == 5 * 20
+    # counted on the training rows, after the early-stopping split
+    reg = GMNMRegressor(max_iter=1, random_state=0).fit(X[:500], X[:500, 0])
+    assert reg.module_.n_components == 45
 
 
 def test_auto_batch_size_grows_on_large_data():

@@ -63,11 +63,29 @@ def test_n_jobs_is_used_during_fit_and_the_caller_setting_restored(
     assert torch.get_num_threads() == caller_threads
 
 
-def test_default_n_jobs_leaves_the_thread_setting_alone(caller_threads, monkeypatch):
+def test_default_adam_fit_trains_on_one_thread(caller_threads, monkeypatch):
+    # Mini-batches are too small to share between threads (the threads stall
+    # on a busy machine); the caller's setting is restored afterwards.
     seen = _record_threads(monkeypatch)
     reg = GMNMRegressor(**FAST).fit(X_reg, y_reg)
     assert reg.n_jobs is None
-    assert seen == [caller_threads] * reg.n_iter_
+    assert seen == [1] * reg.n_iter_
+    assert torch.get_num_threads() == caller_threads
+
+
+def test_default_lbfgs_fit_leaves_the_thread_setting_alone(
+    caller_threads, monkeypatch
+):
+    seen = []
+    objective = sklearn_gmnm._solvers.weighted_mean_loss
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return objective(*args, **kwargs)
+
+    monkeypatch.setattr(sklearn_gmnm._solvers, "weighted_mean_loss", recording)
+    GMNMRegressor(solver="lbfgs", **FAST).fit(X_reg, y_reg)
+    assert seen and set(seen) == {caller_threads}
     assert torch.get_num_threads() == caller_threads
 
 
@@ -131,7 +149,8 @@ def test_joblib_workers_do_not_multiply_threads():
 
 def _record_predict_threads(est) -> list:
     seen: list = []
-    est.module_.register_forward_hook(
+    # (the float64 copy of the module that predict runs)
+    est._float64_module().register_forward_hook(
         lambda *args: seen.append(torch.get_num_threads())
     )
     return seen

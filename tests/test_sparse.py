@@ -122,7 +122,7 @@ def test_sparse_rows_are_densified_in_bounded_blocks(monkeypatch, solver):
     monkeypatch.setattr(_base, "standardize", recording)
     reg = _fit(
         GMNMRegressor, X_big, y_big, n_components=4, max_iter=1, solver=solver,
-        batch_size=512,
+        batch_size=512, early_stopping=False,  # (validation: 8192-row blocks)
     )
     # The initialisation's bounded subsample, then batches or loss chunks.
     assert seen[0] == 20_000

@@ -82,13 +82,18 @@ def test_early_stopping_records_scores_and_restores_the_best_weights():
         reg.fit(X_reg, y_reg)
     assert reg.n_iter_ < 200
     assert len(reg.validation_scores_) == len(reg.loss_curve_) == reg.n_iter_
-    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    # The data-driven start competes with the epochs (and wins here, with
+    # this large learning rate): the best score is at least every epoch's.
+    assert reg.best_validation_score_ >= max(reg.validation_scores_)
     assert reg.best_loss_ is None
-    # Stopped once more than n_iter_no_change epochs brought no improvement.
-    best_epoch = int(np.argmax(reg.validation_scores_))
+    # Stopped once more than n_iter_no_change epochs brought no improvement
+    # (best_epoch -1: the start).
+    best = [i for i, s in enumerate(reg.validation_scores_)
+            if s == reg.best_validation_score_]
+    best_epoch = best[0] if best else -1
     assert reg.n_iter_ - 1 - best_epoch > 3
-    # The model holds the best epoch's weights: re-scoring the same held-out
-    # rows gives the best validation score.
+    # The model holds the best weights: re-scoring the same held-out rows
+    # gives the best validation score.
     train, val = _mlp_split(len(y_reg), 0.1, 0, None)
     np.testing.assert_allclose(
         reg.score(X_reg[val], y_reg[val]), reg.best_validation_score_, atol=1e-4
@@ -127,8 +132,8 @@ def test_early_stopping_split_is_stratified_for_the_classifier(cls, monkeypatch)
     assert kwargs["test_size"] == 0.25
     if cls is GMNMClassifier:
         np.testing.assert_array_equal(kwargs["stratify"], y)
-        # accuracy on 30 held-out rows moves in steps of 1/30
-        assert all(abs(s * 30 - round(s * 30)) < 1e-6 for s in est.validation_scores_)
+        # the mean log-likelihood of the held-out labels
+        assert all(s < 0 for s in est.validation_scores_)
     else:
         assert kwargs["stratify"] is None
     # Same random_state, same split and model.
@@ -156,7 +161,8 @@ def test_early_stopping_in_cross_val_score_splits_only_the_training_fold():
 def test_convergence_warning_when_max_iter_ends_training():
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
         GMNMRegressor(n_components=8, max_iter=3, random_state=0).fit(X_reg, y_reg)
-    reg = GMNMRegressor(n_components=8, max_iter=500, tol=1.0, random_state=0)
+    reg = GMNMRegressor(n_components=8, max_iter=500, tol=1.0, n_iter_no_change=10,
+                        early_stopping=False, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         reg.fit(X_reg, y_reg)
@@ -244,7 +250,8 @@ def test_zero_weight_rows_have_no_influence(cls):
     y_noise = rng.permutation(np.resize(y, 40)) * (7 if cls is GMNMRegressor else 1)
     X_all, y_all = np.vstack([X, X_noise]), np.r_[y, y_noise]
     w = np.r_[np.ones(len(y)), np.zeros(40)]
-    params = {**FAST, "batch_size": 500}
+    # (without early stopping, whose split would draw other rows)
+    params = {**FAST, "batch_size": 500, "early_stopping": False}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         weighted = cls(**params).fit(X_all, y_all, sample_weight=w)
@@ -263,7 +270,8 @@ def test_zero_weight_rows_have_no_influence(cls):
 def test_integer_weights_are_close_to_repeated_rows(covariance_type):
     rng = np.random.RandomState(0)
     w = rng.randint(0, 4, size=len(y_reg))
-    params = {**FAST, "covariance_type": covariance_type, "batch_size": 1000}
+    params = {**FAST, "covariance_type": covariance_type, "batch_size": 1000,
+              "early_stopping": False}
     weighted = GMNMRegressor(**params).fit(X_reg, y_reg, sample_weight=w)
     repeated = GMNMRegressor(**params).fit(X_reg.repeat(w, 0), y_reg.repeat(w))
     np.testing.assert_allclose(weighted._x_mean, repeated._x_mean)
@@ -341,12 +349,12 @@ def test_learning_rate_schedules():
             n_components=8, max_iter=12, tol=10.0, n_iter_no_change=2,
             learning_rate="adaptive", callbacks=[RecordLR("adaptive")], random_state=0,
         ).fit(X_reg, y_reg)
-    assert recorded["constant"] == [1e-3] * 8
+    assert recorded["constant"] == [3e-3] * 8
     np.testing.assert_allclose(
-        recorded["invscaling"], 1e-3 / np.arange(2, 10) ** 0.5, rtol=1e-6
+        recorded["invscaling"], 3e-3 / np.arange(2, 10) ** 0.5, rtol=1e-6
     )
     assert reg.n_iter_ == 12
-    assert recorded["adaptive"][0] == 1e-3 and recorded["adaptive"][-1] < 1e-4
+    assert recorded["adaptive"][0] == 3e-3 and recorded["adaptive"][-1] < 3e-4
 
 
 def test_user_callbacks_run_and_are_not_modified():
