@@ -68,6 +68,10 @@ _AUTO_ADAM_STEPS = 600
 _AUTO_PATIENCE_EPOCHS = 10
 _AUTO_PATIENCE_STEPS = 100
 
+#: Ridge penalty of the data-driven start (see
+#: :func:`~sklearn_gmnm._initialization.fit_mixing_weights`).
+START_RIDGE_ALPHA: float | str = "auto"
+
 #: ``early_stopping='auto'`` holds out a validation set when it has at
 #: least this many rows.
 AUTO_MIN_VALIDATION_ROWS = 20
@@ -660,6 +664,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             ridge_targets,
             init=self.init,
             sample_weight=sample_weight,
+            ridge_alpha=START_RIDGE_ALPHA,
             max_samples=MAX_INIT_SAMPLES,
             random_state=rng,
         )

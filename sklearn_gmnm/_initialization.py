@@ -233,12 +233,41 @@ def activations(
     return g.numpy()
 
 
+#: Relative ridge penalties among which ``ridge_alpha='auto'`` chooses.
+RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
+
+
+def _loo_best_penalty(
+    Gc: np.ndarray, Yc: np.ndarray, gram: np.ndarray, penalties: np.ndarray
+) -> float:
+    """The penalty of least leave-one-out squared error, as RidgeCV finds it.
+
+    With ``gram = V diag(s) V^T``, the fit with penalty ``p`` has hat-matrix
+    diagonal ``h_i = sum_j (Gc V)_ij^2 / (s_j + p)`` and leave-one-out
+    residuals ``e_i / (1 - h_i)``: one eigendecomposition serves all
+    penalties. Rows are already scaled by the square roots of their weights.
+    """
+    s, V = np.linalg.eigh(gram)
+    s = np.maximum(s, 0.0)
+    GV = Gc @ V
+    GV2 = GV**2
+    proj = GV.T @ Yc
+    errors = []
+    for p in penalties:
+        inv = 1.0 / (s + p)
+        fitted = GV @ (inv[:, None] * proj)
+        hat = GV2 @ inv
+        loo = (Yc - fitted) / np.maximum(1.0 - hat, 1e-12)[:, None]
+        errors.append(np.sum(loo**2))
+    return float(penalties[int(np.argmin(errors))])
+
+
 def fit_mixing_weights(
     G: np.ndarray,
     Y: np.ndarray,
     *,
     sample_weight: np.ndarray | None = None,
-    ridge_alpha: float = 1e-3,
+    ridge_alpha: float | str = 1e-3,
     fit_intercept: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ridge least-squares fit of ``Y`` on the activations ``G``.
@@ -252,8 +281,12 @@ def fit_mixing_weights(
         Targets.
     sample_weight : ndarray of shape (n_samples,), default=None
         Row weights.
-    ridge_alpha : float, default=1e-3
-        Penalty relative to the mean diagonal of ``G^T G``.
+    ridge_alpha : float or 'auto', default=1e-3
+        Penalty relative to the mean diagonal of ``G^T G``. ``'auto'``
+        chooses it among ``RIDGE_ALPHAS`` by the leave-one-out error (as
+        :class:`~sklearn.linear_model.RidgeCV` does, ignoring the
+        intercept's share), so that on small, noisy data the start is no
+        worse than a cross-validated ridge regression on the same columns.
     fit_intercept : bool, default=True
         Whether to fit an unpenalised intercept.
 
@@ -275,7 +308,11 @@ def fit_mixing_weights(
     Gc = (G - g_mean) * sw
     Yc = (Y - y_mean) * sw
     gram = Gc.T @ Gc
-    penalty = ridge_alpha * max(np.trace(gram) / gram.shape[0], 1e-12)
+    unit = max(np.trace(gram) / gram.shape[0], 1e-12)
+    if isinstance(ridge_alpha, str):  # 'auto'
+        penalty = _loo_best_penalty(Gc, Yc, gram, unit * np.asarray(RIDGE_ALPHAS))
+    else:
+        penalty = ridge_alpha * unit
     gram[np.diag_indices_from(gram)] += penalty
     coef = np.linalg.solve(gram, Gc.T @ Yc)
     return coef.T, y_mean - g_mean @ coef
@@ -289,7 +326,7 @@ def init_from_data(
     *,
     init: str = "kmeans",
     sample_weight: Any = None,
-    ridge_alpha: float = 1e-3,
+    ridge_alpha: float | str = 1e-3,
     max_samples: int = MAX_INIT_SAMPLES,
     random_state: Any = None,
 ) -> GMNM:
@@ -323,8 +360,9 @@ def init_from_data(
         chosen rows.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights; rows of weight zero have no influence.
-    ridge_alpha : float, default=1e-3
-        Relative ridge penalty of the mixing-weight fit.
+    ridge_alpha : float or 'auto', default=1e-3
+        Relative ridge penalty of the mixing-weight fit; ``'auto'`` chooses
+        it by leave-one-out error (see :func:`fit_mixing_weights`).
     max_samples : int, default=20_000
         Rows (drawn at random) used for the initialisation.
     random_state : int, RandomState instance or None, default=None
@@ -446,6 +484,7 @@ def init_network_from_data(
     *,
     init: str = "kmeans",
     sample_weight: np.ndarray | None = None,
+    ridge_alpha: float | str = 1e-3,
     max_samples: int = 20_000,
     random_state: np.random.RandomState,
 ) -> torch.nn.Module:
@@ -470,6 +509,9 @@ def init_network_from_data(
         How the head's centers are placed.
     sample_weight : ndarray of shape (n_samples,), default=None
         Row weights.
+    ridge_alpha : float or 'auto', default=1e-3
+        Relative ridge penalty of the head's mixing weights (see
+        :func:`fit_mixing_weights`).
     max_samples : int, default=20_000
         Rows used for the head's initialisation.
     random_state : RandomState instance
@@ -488,6 +530,7 @@ def init_network_from_data(
             y,
             init=init,
             sample_weight=sample_weight,
+            ridge_alpha=ridge_alpha,
             max_samples=max_samples,
             random_state=random_state,
         )
@@ -499,6 +542,7 @@ def init_network_from_data(
         y[rows],
         init=init,
         sample_weight=None if sample_weight is None else sample_weight[rows],
+        ridge_alpha=ridge_alpha,
         max_samples=max_samples,
         random_state=random_state,
     )
