@@ -3,7 +3,7 @@
 Scratch tool behind "Defaults chosen on the development suite" in
 ``RESULTS.md``: fits GMNM with ``--params`` (estimator settings) and
 ``--patch`` (values of the private constants of ``sklearn_gmnm._base`` that
-the 'auto' rules read, e.g. ``'{"set": {"_AUTO_ADAM_STEPS": 600}}'``) on
+the 'auto' rules read, e.g. ``'{"set": {"_AUTO_PATIENCE_STEPS": 30}}'``) on
 every data set of a suite for 3 seeds, on one torch thread, timing CPU
 seconds, and compares with the stored reference models of
 ``defaults-development.json`` (same splits and seeds). Example::

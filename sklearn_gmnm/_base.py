@@ -57,16 +57,15 @@ SOLVERS = ("adam", "lbfgs")
 #: What ``max_iter='auto'`` means for ``'lbfgs'``: iterations.
 _AUTO_LBFGS_ITER = 500
 
-#: ``max_iter='auto'`` for ``'adam'``: at least this many epochs, and at
-#: least ``_AUTO_ADAM_STEPS`` mini-batch steps (many epochs for small data).
+#: ``max_iter='auto'`` for ``'adam'``: epochs (MLP's default; a cap that
+#: the early-stopping rule ends an ordinary fit well before).
 _AUTO_ADAM_EPOCHS = 200
-_AUTO_ADAM_STEPS = 600
 
 #: ``n_iter_no_change='auto'``: at least this many epochs, and at least
 #: ``_AUTO_PATIENCE_STEPS`` steps, so that a small data set (a step or two
 #: an epoch) is not stopped by the noise of a few steps.
 _AUTO_PATIENCE_EPOCHS = 10
-_AUTO_PATIENCE_STEPS = 100
+_AUTO_PATIENCE_STEPS = 30
 
 #: Ridge penalty of the data-driven start (see
 #: :func:`~sklearn_gmnm._initialization.fit_mixing_weights`).
@@ -468,7 +467,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 else min(self.batch_size, X.shape[0])
             )
             steps_per_epoch = math.ceil(X.shape[0] / batch_size)
-            max_iter = 1 if incremental else self._max_iter(steps_per_epoch)
+            max_iter = 1 if incremental else self._max_iter()
             best, no_improvement_count = self._stopping_state
             record = fit_stochastic(
                 self,
@@ -534,18 +533,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Whether the current fit holds out a validation set."""
         return getattr(self, "_validates", False)
 
-    def _max_iter(self, steps_per_epoch: int = 1) -> int:
-        """``max_iter``, with ``'auto'`` resolved for the solver.
-
-        ``'auto'``: ``_AUTO_LBFGS_ITER`` iterations of L-BFGS; for Adam,
-        ``_AUTO_ADAM_EPOCHS`` epochs, or more where that makes fewer than
-        ``_AUTO_ADAM_STEPS`` steps of ``steps_per_epoch``.
-        """
+    def _max_iter(self) -> int:
+        """``max_iter``, with ``'auto'`` resolved for the solver."""
         if self.max_iter != "auto":
             return self.max_iter
-        if self.solver == "lbfgs":
-            return _AUTO_LBFGS_ITER
-        return max(_AUTO_ADAM_EPOCHS, math.ceil(_AUTO_ADAM_STEPS / steps_per_epoch))
+        return _AUTO_LBFGS_ITER if self.solver == "lbfgs" else _AUTO_ADAM_EPOCHS
 
     def _patience(self, steps_per_epoch: int) -> int:
         """``n_iter_no_change`` in epochs, with ``'auto'`` resolved."""

@@ -116,10 +116,9 @@ SHARED_PARAMETERS = """\
 
     max_iter : int or 'auto', default='auto'
         For ``'adam'``, the maximum number of epochs of one ``fit``; for
-        ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means, for
-        ``'adam'``, 200 epochs (MLP's default) or as many as make 600
-        mini-batch steps if that is more (a small data set has a step or two
-        per epoch), and 500 iterations for ``'lbfgs'``. It is a cap: the
+        ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means 200
+        epochs for ``'adam'`` (MLP's default) and 500 iterations for
+        ``'lbfgs'``. It is a cap: the
         stopping rule (``tol``, ``n_iter_no_change``, ``early_stopping``)
         ends an ordinary fit first. When training ends on it instead, a
         ``ConvergenceWarning`` is issued.
@@ -136,7 +135,7 @@ SHARED_PARAMETERS = """\
     n_iter_no_change : int or 'auto', default='auto'
         Number of epochs without an improvement of ``tol`` tolerated before
         stopping (``'adam'`` only). ``'auto'`` means 10 epochs (MLP's
-        default), or as many as make 100 mini-batch steps if that is more,
+        default), or as many as make 30 mini-batch steps if that is more,
         so that on a small data set the noise of a few steps does not end
         training.
 

@@ -50,12 +50,12 @@ def test_early_stopping_auto_is_off_in_partial_fit_and_for_lbfgs():
 
 
 def test_patience_auto_counts_steps_on_small_data():
-    # 150 rows are one mini-batch: 'auto' patience is 100 epochs (100 steps).
+    # 150 rows are one mini-batch: 'auto' patience is 30 epochs (30 steps).
     # With a tol no epoch meets, only the first epoch improves (on an
-    # infinite best loss); training stops once more than 100 did not.
+    # infinite best loss); training stops once more than 30 did not.
     X = rng.standard_normal((150, 3))
     reg = _fit(GMNMRegressor(n_components=4, tol=1e9, random_state=0), X, X[:, 0])
-    assert reg.n_iter_ == 102
+    assert reg.n_iter_ == 32
     reg = _fit(GMNMRegressor(n_components=4, tol=1e9, n_iter_no_change=10,
                              random_state=0), X, X[:, 0])
     assert reg.n_iter_ == 12

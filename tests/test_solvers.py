@@ -69,13 +69,12 @@ def test_lbfgs_converged_fit_does_not_warn():
 
 
 def test_max_iter_auto_depends_on_the_solver():
-    # 150 rows are one mini-batch: 'auto' gives Adam 600 steps, 600 epochs
-    # (200 epochs where an epoch has 3 steps or more).
+    # 'auto' gives Adam MLP's 200 epochs.
     adam = GMNMRegressor(n_components=4, random_state=0, tol=0,
                          n_iter_no_change=10**6)
-    with pytest.warns(ConvergenceWarning, match="max_iter=600 epochs"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=200 epochs"):
         adam.fit(X_reg, y_reg)
-    assert adam.n_iter_ == 600
+    assert adam.n_iter_ == 200
     lbfgs = GMNMRegressor(n_components=4, solver="lbfgs", tol=0, max_fun=10**6,
                           random_state=0).fit(X_reg, y_reg)
     assert 20 < lbfgs.n_iter_ <= 500
