@@ -6,7 +6,9 @@ Scratch tool behind "Defaults chosen on the development suite" in
 the 'auto' rules read, e.g. ``'{"set": {"_AUTO_PATIENCE_STEPS": 30}}'``) on
 every data set of a suite for 3 seeds, on one torch thread, timing CPU
 seconds, and compares with the stored reference models of
-``defaults-development.json`` (same splits and seeds). Example::
+``--reference`` (same splits and seeds; by default the baseline run of the
+previous defaults, ``defaults-development-baseline.json``, whose GMNM row is
+the ``base=`` column). Example::
 
     OMP_NUM_THREADS=1 python benchmarks/screen_defaults.py --name lr3e-3 \
         --params '{"learning_rate_init": 0.003}'
@@ -42,6 +44,11 @@ ap.add_argument("--seeds", type=int, default=3)
 ap.add_argument("--suite", default="development")
 ap.add_argument("--datasets", nargs="*")
 ap.add_argument("--threads", type=int, default=1)
+ap.add_argument(
+    "--reference",
+    default="defaults-development-baseline.json",
+    help="bench_defaults.py JSON (in benchmarks/) of the reference models",
+)
 a = ap.parse_args()
 torch.set_num_threads(a.threads)
 params = json.loads(a.params)
@@ -125,7 +132,7 @@ ref = (
     json.load(
         open(
             __import__("pathlib").Path(__file__).resolve().parent
-            / f"defaults-{a.suite}.json"
+            / a.reference
         )
     )["results"]
     if a.suite == "development"

@@ -135,6 +135,6 @@ plt.show()
 # its projected-gradient tolerance ``tol``, above the MLP's error (a smaller
 # ``tol`` and more iterations lower it). GMNM's Adam, at its defaults after
 # its k-means and ridge start, is compared with the MLP's Adam at 500 epochs
-# in the printed table above. On larger or noisy data sets the picture
+# in the printed errors above. On larger or noisy data sets the picture
 # turns: a full-batch pass per step costs too much there, and
 # ``solver='adam'`` is the default.
