@@ -387,7 +387,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         ``incremental=True`` is one epoch of ``partial_fit``; with it or with
         ``warm_start``, training continues from the fitted module.
         """
-        if incremental and self.early_stopping is True:
+        if incremental and self.early_stopping != "auto" and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: there is no "
                 "validation set to watch across calls. Set early_stopping=False."
