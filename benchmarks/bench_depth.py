@@ -30,7 +30,6 @@ from pathlib import Path
 
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
@@ -38,17 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import datasets  # noqa: E402
-from run_benchmarks import RANDOM_STATE, make_pipeline, score  # noqa: E402
+from run_benchmarks import RANDOM_STATE, make_pipeline, score, split  # noqa: E402
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor  # noqa: E402
 
 
 def run_dataset(name: str, repeats: int, scale_target: bool) -> list[dict]:
     X, y, task = datasets.BENCHMARK.get(name, datasets.HOLDOUT.get(name))()
-    stratify = y if task == "classification" else None
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=RANDOM_STATE, stratify=stratify
-    )
+    X_train, X_test, y_train, y_test = split(X, y, task)
     regression = task == "regression"
     gmnm = GMNMRegressor if regression else GMNMClassifier
     mlp = MLPRegressor if regression else MLPClassifier
