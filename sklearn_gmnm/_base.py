@@ -718,7 +718,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             previous = np.inf if self.best_loss_ is None else self.best_loss_
             self.best_loss_ = min(record.best, previous)
         self._export_parameters()
-        self._cache_float64_module()
+        self._cache_predict_module()
 
         unit = "iteration" if self.solver == "lbfgs" else "epoch"
         if record.interrupted:
@@ -811,10 +811,12 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Raw module outputs, computed in bounded-memory chunks.
 
         Returned in the dtype of the predictions (:meth:`_output_dtype`).
-        Runs on ``device_`` when this machine has that device, else on the
-        CPU; ``module_`` itself stays on the CPU. With ``n_jobs=None`` an
-        input of fewer than ``_THREADED_PREDICT_ROWS`` rows runs on one
-        torch thread (see :func:`~sklearn_gmnm._parallel.predict_threads`).
+        On the CPU the float64 inference form computes them
+        (:meth:`_predict_module`); on ``device_`` when this machine has that
+        device, the float32 inference form, with ``module_`` itself left on
+        the CPU. With ``n_jobs=None`` an input of fewer than
+        ``_THREADED_PREDICT_ROWS`` rows runs on one torch thread (see
+        :func:`~sklearn_gmnm._parallel.predict_threads`).
         """
         check_is_fitted(self, "module_")
         X = validate_X(self, X, reset=False)
@@ -822,56 +824,72 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         n_threads = predict_threads(self.n_jobs, X.shape[0])
         with torch_threads(n_threads), explain_cuda_oom("predict"):
             if device.type != "cuda":
-                out = self._forward_on(self._float64_module(), device, X)
+                out = self._forward_on(self._predict_module(), device, X)
             else:
                 try:
-                    module = copy.deepcopy(self.module_).to(device)
+                    module = self._inference_form(torch.float32).to(device)
                     out = self._forward_on(module, device, X)
                 finally:
                     release_cuda_memory(device)
         return out.astype(self._output_dtype(X), copy=False)
 
-    def _float64_module(self) -> torch.nn.Module:
-        """``module_`` in float64, copied once per fit and kept for predict.
+    def _inference_form(self, dtype: torch.dtype, **output_map: Any) -> torch.nn.Module:
+        """The fitted network and its input map as plain tensor operations.
 
-        float32 matrix products round differently for different numbers of
-        rows (the kernels change with the shape): in float64 a row's
-        prediction does not depend on the rows predicted with it (1e-7
-        relative differences were seen in float32, which scikit-learn's
-        subset-invariance check refuses). The copy is not pickled.
+        See :class:`~sklearn_gmnm._export.GMNMInference`; without
+        ``output_map`` it returns the raw module outputs.
         """
-        if module_dtype(self.module_) == torch.float64:
-            return self.module_
-        cached = self.__dict__.get("_module_float64")
+        from ._export import GMNMInference
+
+        return GMNMInference(
+            self.module_,
+            self._x_mean,
+            self._x_scale,
+            _MAX_STANDARD_SCORE,
+            smooth_clip=getattr(self, "_x_clip", None),
+            dtype=dtype,
+            **output_map,
+        ).eval()
+
+    def _predict_module(self) -> torch.nn.Module:
+        """The float64 inference form that ``predict`` runs on the CPU.
+
+        Built once per fit and kept (not pickled). float64, because float32
+        matrix products round differently for different numbers of rows (the
+        kernels change with the shape): in float64 a row's prediction does
+        not depend on the rows predicted with it (1e-7 relative differences
+        were seen in float32, which scikit-learn's subset-invariance check
+        refuses). The inference form precomputes what does not depend on
+        the inputs (the projected centers) and needs no autograd function.
+        """
+        cached = self.__dict__.get("_module_predict")
         if cached is None:  # (predict must not change the estimator)
-            return copy.deepcopy(self.module_).to(torch.float64).eval()
+            return self._inference_form(torch.float64)
         return cached
 
-    def _cache_float64_module(self) -> None:
-        """Keep the float64 copy that :meth:`_float64_module` returns."""
-        self.__dict__.pop("_module_float64", None)
-        if module_dtype(self.module_) != torch.float64:
-            self._module_float64 = copy.deepcopy(self.module_).to(torch.float64).eval()
+    def _cache_predict_module(self) -> None:
+        """Keep the inference form that :meth:`_predict_module` returns."""
+        self.__dict__.pop("_module_predict", None)
+        self._module_predict = self._inference_form(torch.float64)
 
     def _forward_on(
-        self, module: torch.nn.Module, device: torch.device, X: np.ndarray
+        self, module: torch.nn.Module, device: torch.device, X: Any
     ) -> np.ndarray:
-        """Module outputs of all rows, chunk by chunk, in the module's dtype.
+        """Outputs of an inference form for all raw rows, chunk by chunk.
 
-        (float64: see :meth:`_float64_module`.)
+        A sparse ``X`` is densified one chunk at a time.
         """
         chunk = self._predict_chunk_rows(sparse=sp.issparse(X))
-        head = split_network(module)[1]
-        dtype = module_dtype(module)
         out = np.empty(
-            (X.shape[0], head.out_features),
-            dtype=torch.empty((), dtype=dtype).numpy().dtype,
+            (X.shape[0], module.out_features),
+            dtype=torch.empty((), dtype=module.dtype).numpy().dtype,
         )
         with torch.inference_mode():
             for start in range(0, X.shape[0], chunk):
-                stop = start + chunk
-                xb = torch.from_numpy(self._standardize(X[start:stop])).to(dtype)
-                out[start:stop] = module(xb.to(device)).cpu().numpy()
+                rows = X[start:start + chunk]
+                rows = rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+                xb = torch.from_numpy(np.ascontiguousarray(rows)).to(device)
+                out[start:start + chunk] = module(xb).cpu().numpy()
         return out
 
     def __sklearn_tags__(self):
@@ -890,7 +908,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         estimator without trusting any torch type.
         """
         state = dict(super().__getstate__())
-        state.pop("_module_float64", None)
+        state.pop("_module_predict", None)
         module = state.get("module_")
         if isinstance(module, torch.nn.Module):
             trunk, head = split_network(module)
@@ -953,7 +971,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             state["device_"] = torch.device(state["device_"])
         super().__setstate__(state)
         if isinstance(getattr(self, "module_", None), torch.nn.Module):
-            self._cache_float64_module()
+            self._cache_predict_module()
 
     # -- serving ----------------------------------------------------------
     def to_torch(self) -> torch.nn.Module:
@@ -990,14 +1008,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         >>> module(torch.as_tensor(X[:3], dtype=torch.float32)).shape
         torch.Size([3])
         """
-        from ._export import GMNMInference, _checked_module
+        from ._export import _checked_module
 
         check_is_fitted(self, "module_")
-        return GMNMInference(
-            _checked_module(self),
-            self._x_mean,
-            self._x_scale,
-            _MAX_STANDARD_SCORE,
-            smooth_clip=getattr(self, "_x_clip", None),
-            **self._export_head(),
-        ).eval()
+        _checked_module(self)
+        return self._inference_form(torch.float32, **self._export_head())

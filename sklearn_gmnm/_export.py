@@ -1,16 +1,18 @@
-"""Inference form of a fitted estimator, for serving.
+"""Inference form of a fitted estimator: its ``predict`` and its exports.
 
-A fitted estimator computes ``predict`` in three steps: standardise the inputs
-(float64, clipped at ``_MAX_STANDARD_SCORE`` standard deviations), run the
-GMNM module (float32: the trunk's linear layers and activations when it has
-hidden layers, then the GMNM layer), then map the raw outputs back (target
-scaling, after an ``exp`` for the Poisson loss's log link, for the
-regressor; a softmax for the classifier, a sigmoid per label for a
-multilabel classifier). :func:`inference_constants` turns
-the fitted module into the float32 arrays that a plain chain of matrix
-products and elementwise operations needs; :class:`GMNMInference` is that
-chain as a self-contained ``torch.nn.Module`` (what ``to_torch`` returns),
-and :mod:`sklearn_gmnm._onnx` writes the same chain as an ONNX graph.
+A fitted estimator computes its outputs in three steps: standardise the
+inputs (clipped at ``_MAX_STANDARD_SCORE`` standard deviations, then smoothly
+clipped for ``input_scaling='robust'``), run the network (the trunk's linear
+layers and activations when it has hidden layers, then the GMNM layer), then
+map the raw outputs back (target scaling, after an ``exp`` for the Poisson
+loss's log link, for the regressor; a softmax for the classifier, a sigmoid
+per label for a multilabel classifier). :func:`inference_constants` turns
+the fitted module into the arrays that a plain chain of matrix products and
+elementwise operations needs; :class:`GMNMInference` is that chain as a
+self-contained ``torch.nn.Module``: in float64 and without the output map,
+it computes the estimators' ``predict`` on the CPU; in float32 with the
+output map, it is what ``to_torch`` returns. :mod:`sklearn_gmnm._onnx`
+writes the same float32 chain as an ONNX graph.
 
 The inference form does not use the custom autograd function of the full
 covariance type (``_ProjectedGaussian``): ``torch.jit.trace`` cannot record
@@ -49,36 +51,44 @@ def _checked_module(estimator: Any) -> nn.Module:
     return module
 
 
+def _array(tensor: Tensor, dtype: torch.dtype) -> np.ndarray:
+    """A C-ordered numpy copy of ``tensor`` in ``dtype``."""
+    return tensor.detach().to(dtype).contiguous().numpy().copy()
+
+
 @torch.no_grad()
-def trunk_constants(module: nn.Module) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """Float32 ``(weight_t, bias, activation)`` of each layer of the trunk.
+def trunk_constants(
+    module: nn.Module, dtype: torch.dtype = torch.float32
+) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """``(weight_t, bias, activation)`` of each layer of the trunk, in ``dtype``.
 
     ``weight_t`` has shape ``(fan_in, fan_out)``: a layer computes
     ``activation(h @ weight_t + bias)``. Empty for a single GMNM layer.
     """
     return [
-        (
-            linear.weight.detach().t().to(torch.float32).contiguous().numpy().copy(),
-            linear.bias.detach().to(torch.float32).numpy().copy(),
-            activation,
-        )
+        (_array(linear.weight.t(), dtype), _array(linear.bias, dtype), activation)
         for linear, activation in trunk_layers(split_network(module)[0])
     ]
 
 
 @torch.no_grad()
-def inference_constants(module: GMNM) -> dict[str, np.ndarray | int | str]:
-    """Float32 arrays of the inference form of a GMNM module.
+def inference_constants(
+    module: GMNM, dtype: torch.dtype = torch.float32
+) -> dict[str, np.ndarray | int | str]:
+    """Arrays of the inference form of a GMNM module, in ``dtype``.
 
     The derived arrays (stacked projections, precisions, squared norms of
-    the centers) are computed in the module's own dtype with the operations
-    of :mod:`sklearn_gmnm.nn._functional`, then cast to float32. Factors of
-    ``-2`` and ``-0.5``, which are exact in floating point, are folded in.
+    the centers) are computed in float64 from the module's parameters with
+    the operations of :mod:`sklearn_gmnm.nn._functional`, then cast to
+    ``dtype``. Factors of ``-2`` and ``-0.5``, which are exact in floating
+    point, are folded in.
 
     Parameters
     ----------
     module : GMNM
         A (fitted) GMNM layer.
+    dtype : torch.dtype, default=torch.float32
+        Dtype of the returned arrays.
 
     Returns
     -------
@@ -99,8 +109,8 @@ def inference_constants(module: GMNM) -> dict[str, np.ndarray | int | str]:
         For every type, ``weight_t`` (m, k), ``bias`` (k,) and
         ``linear_t`` (d, k) or None.
     """
-    centers = module.centers.detach()
-    proj = module.projections.detach()
+    centers = module.centers.detach().double()
+    proj = module.projections.detach().double()
     kind = module.covariance_type
     out: dict[str, Any] = {
         "covariance_type": kind,
@@ -136,17 +146,13 @@ def inference_constants(module: GMNM) -> dict[str, np.ndarray | int | str]:
         None if module.linear_weight is None else module.linear_weight.detach().t()
     )
     return {
-        key: (
-            value.to(torch.float32).contiguous().numpy().copy()
-            if isinstance(value, Tensor)
-            else value
-        )
+        key: _array(value, dtype) if isinstance(value, Tensor) else value
         for key, value in out.items()
     }
 
 
 class GMNMInference(nn.Module):
-    """A fitted GMNM estimator as a plain ``torch.nn.Module``, float32.
+    """A fitted GMNM estimator as a plain ``torch.nn.Module``.
 
     Maps raw inputs of shape ``(n, n_features)`` to the estimator's outputs:
     standardisation (and its clip), the GMNM layer in plain operations, and
@@ -160,7 +166,7 @@ class GMNMInference(nn.Module):
     module : GMNM or torch.nn.Sequential
         The fitted layer, or trunk and GMNM head as
         :func:`~sklearn_gmnm.nn.gmnm_network` builds them; the parameters
-        are copied as float32.
+        are copied in ``dtype``.
     x_mean : ndarray of shape (n_features,)
         Means used to standardise the inputs.
     x_scale : ndarray of shape (n_features,)
@@ -184,6 +190,9 @@ class GMNMInference(nn.Module):
         (the log link of the Poisson loss).
     squeeze : bool, default=False
         Whether to return a 1-D output (the layer has one output).
+    dtype : torch.dtype, default=torch.float32
+        Dtype of the buffers and of the computation (inputs are cast to it):
+        float32 for serving, float64 for the estimator's own ``predict``.
     """
 
     def __init__(
@@ -200,17 +209,18 @@ class GMNMInference(nn.Module):
         sigmoid: bool = False,
         exp: bool = False,
         squeeze: bool = False,
+        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
         if softmax + sigmoid + exp > 1:
             raise ValueError("softmax, sigmoid and exp are exclusive output maps.")
-        trunk = trunk_constants(module)
+        trunk = trunk_constants(module, dtype)
         head = split_network(module)[1]
         if squeeze and head.out_features != 1:
             raise ValueError(
                 f"squeeze=True needs a single output, got {head.out_features}."
             )
-        constants = inference_constants(head)
+        constants = inference_constants(head, dtype)
         self.covariance_type: str = head.covariance_type
         self.in_features: int = (
             trunk[0][0].shape[0] if trunk else head.in_features
@@ -224,6 +234,7 @@ class GMNMInference(nn.Module):
         self.sigmoid = bool(sigmoid)
         self.exp = bool(exp)
         self.squeeze = bool(squeeze)
+        self.dtype = dtype
         self.trunk_activations: list[str] = [act for _, _, act in trunk]
 
         def buffer(name: str, value: Any) -> None:
@@ -232,7 +243,7 @@ class GMNMInference(nn.Module):
             if value is None:
                 setattr(self, name, None)
             else:
-                tensor = torch.as_tensor(np.asarray(value, dtype=np.float32))
+                tensor = torch.as_tensor(np.asarray(value)).to(dtype)
                 self.register_buffer(name, tensor)
 
         buffer("x_mean", x_mean)
@@ -262,7 +273,7 @@ class GMNMInference(nn.Module):
         Parameters
         ----------
         xs : Tensor of shape (n, head_features)
-            Standardised float32 inputs, after the trunk when there is one.
+            Standardised inputs, after the trunk when there is one.
 
         Returns
         -------
@@ -270,9 +281,9 @@ class GMNMInference(nn.Module):
             Activations in ``[0, 1]``.
         """
         if self.covariance_type == "full":
-            y = xs @ self.stacked_t - self.offset
-            q = y.square().reshape(-1, self.n_components, self.rank).sum(-1)
-            return torch.exp(-0.5 * q)
+            y = torch.addmm(self.offset, xs, self.stacked_t, beta=-1)
+            q = y.square_().reshape(-1, self.n_components, self.rank).sum(-1)
+            return q.mul_(-0.5).exp_()
         if self.covariance_type == "diag":
             q = (xs * xs) @ self.prec_t + xs @ self.cross_t + self.center_sq
             return torch.exp(-0.5 * torch.relu(q))
@@ -289,7 +300,7 @@ class GMNMInference(nn.Module):
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Raw inputs, as given to ``predict``; cast to float32.
+            Raw inputs, as given to ``predict``; cast to ``dtype``.
 
         Returns
         -------
@@ -297,7 +308,7 @@ class GMNMInference(nn.Module):
             Predictions (1-D where the regressor was fitted on a 1-D ``y``),
             class probabilities, or label probabilities (multilabel).
         """
-        x = x.to(torch.float32)
+        x = x.to(self.dtype)
         xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
         if self.smooth_clip is not None:
             xs = xs / torch.sqrt(1.0 + (xs / self.smooth_clip) ** 2)

@@ -149,8 +149,8 @@ def test_joblib_workers_do_not_multiply_threads():
 
 def _record_predict_threads(est) -> list:
     seen: list = []
-    # (the float64 copy of the module that predict runs)
-    est._float64_module().register_forward_hook(
+    # (the inference form that predict runs)
+    est._predict_module().register_forward_hook(
         lambda *args: seen.append(torch.get_num_threads())
     )
     return seen

@@ -127,9 +127,14 @@ def test_sparse_rows_are_densified_in_bounded_blocks(monkeypatch, solver):
     # The initialisation's bounded subsample, then batches or loss chunks.
     assert seen[0] == 20_000
     assert max(seen[1:]) == (512 if solver == "adam" else 1000)
-    n_fit = len(seen)
-    reg.predict(X_big)
-    assert max(seen[n_fit:]) == 3000
+    # predict densifies blocks of 3000 rows for its inference form.
+    densified = []
+    reg._predict_module().register_forward_pre_hook(
+        lambda module, args: densified.append(tuple(args[0].shape))
+    )
+    assert reg.predict(X_big).shape == (n,)
+    assert max(densified) == (3000, 6)
+    assert sum(rows for rows, _ in densified) == n
 
 
 def test_sparse_l_bfgs_chunks_sum_to_the_full_loss(monkeypatch):
