@@ -8,7 +8,6 @@ import numpy as np
 import torch
 from scipy.special import logsumexp, xlogy
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 
@@ -275,7 +274,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         if self._poisson():
             return _d2_poisson(outputs, targets, sample_weight)
         # R^2 is unchanged by the per-output standardisation of the targets.
-        return float(r2_score(targets, outputs, sample_weight=sample_weight))
+        return _r2(outputs, targets, sample_weight)
 
     def _validate_fit_data(self, X: Any, y: Any, reset: bool):
         return validate_X_y_regression(self, X, y, reset=reset)
@@ -379,6 +378,28 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
             "exp": poisson,
             "squeeze": self._y_ndim == 1,
         }
+
+
+def _r2(
+    outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
+) -> float:
+    """R^2 averaged over the outputs, as :func:`sklearn.metrics.r2_score`.
+
+    The same definition (a constant output scores 1 when predicted exactly,
+    else 0), without the metric's input validation: the early-stopping rule
+    scores every epoch, and on small data sets the validation cost 1 ms of
+    an epoch of a few milliseconds. Both arrays are 2-D.
+    """
+    w = np.ones(targets.shape[0]) if sample_weight is None else sample_weight
+    residual = w @ np.square(targets - outputs)
+    mean = np.average(targets, axis=0, weights=w)
+    total = w @ np.square(targets - mean)
+    scores = np.where(
+        total > 0,
+        1.0 - residual / np.where(total > 0, total, 1.0),
+        np.where(residual > 0, 0.0, 1.0),
+    )
+    return float(np.mean(scores))
 
 
 def _d2_poisson(

@@ -12,6 +12,7 @@ import sklearn_gmnm._base as base
 import sklearn_gmnm._solvers as _solvers
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._engine import NonFiniteGuard
+from sklearn_gmnm._export import GMNMInference
 from sklearn_gmnm._loss import HalfSquaredError
 from sklearn_gmnm.nn import GMNM
 
@@ -176,15 +177,16 @@ def test_predict_is_finite_for_extreme_finite_inputs(covariance_type):
 
 
 def _record_forward_rows(monkeypatch):
-    """Make ``GMNM.forward`` append the rows of each call to the returned list."""
+    """Make the forward of predict's inference form append the rows of each
+    call to the returned list."""
     seen = []
-    forward = GMNM.forward
+    forward = GMNMInference.forward
 
     def spy(module, xb):
         seen.append(xb.shape[0])
         return forward(module, xb)
 
-    monkeypatch.setattr(GMNM, "forward", spy)
+    monkeypatch.setattr(GMNMInference, "forward", spy)
     return seen
 
 
@@ -229,6 +231,26 @@ def test_cuda_out_of_memory_in_predict_names_the_remedy(monkeypatch):
     def oom(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
 
-    monkeypatch.setattr(GMNM, "forward", oom)
+    monkeypatch.setattr(GMNMInference, "forward", oom)
     with pytest.raises(torch.cuda.OutOfMemoryError, match="smaller slices of X"):
         reg.predict(X)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_r2_is_r2_score(weighted):
+    # The early-stopping score of the regressor is r2_score's definition,
+    # constant outputs included (exactly predicted: 1; otherwise: 0).
+    from sklearn.metrics import r2_score
+
+    from sklearn_gmnm._regressor import _r2
+
+    gen = np.random.RandomState(3)
+    targets = gen.randn(40, 4)
+    targets[:, 2] = 1.5
+    targets[:, 3] = -2.0
+    outputs = targets + 0.3 * gen.randn(40, 4)
+    outputs[:, 3] = -2.0
+    w = gen.uniform(0.1, 2.0, 40) if weighted else None
+    expected = r2_score(targets, outputs, sample_weight=w)
+    assert _r2(outputs, targets, w) == pytest.approx(expected, rel=1e-12)
+    assert _r2(targets, targets, w) == 1.0

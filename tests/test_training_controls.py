@@ -257,11 +257,13 @@ def test_zero_weight_rows_have_no_influence(cls):
         weighted = cls(**params).fit(X_all, y_all, sample_weight=w)
         reference = cls(**params).fit(X, y)
     method = "predict" if cls is GMNMRegressor else "predict_proba"
+    expected = getattr(reference, method)(X)
+    # (equal up to float32 round-off, on the scale of the outputs)
     np.testing.assert_allclose(
         getattr(weighted, method)(X),
-        getattr(reference, method)(X),
+        expected,
         rtol=1e-3,
-        atol=1e-4,
+        atol=1e-5 * np.abs(expected).max(),
     )
     np.testing.assert_allclose(weighted.centers_, reference.centers_, atol=1e-3)
 
