@@ -17,9 +17,12 @@ def _load_program(name):
     try:
         spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
+        # (registered while it runs: dataclasses look their module up)
+        sys.modules[name] = module
         spec.loader.exec_module(module)
         yield module
     finally:
+        sys.modules.pop(name, None)
         sys.path.remove(str(BENCHMARKS))
 
 
@@ -93,3 +96,19 @@ def test_defaults_benchmark_writes_its_reports(bench_defaults, tmp_path):
     assert data["meta"]["suite"] == "development"
     assert {r["dataset"] for r in data["results"]} == {"sonar"}
     assert png.stat().st_size > 0
+
+
+@pytest.fixture(scope="module")
+def bench_ecosystem():
+    yield from _load_program("bench_ecosystem")
+
+
+def test_ecosystem_battery_counts_44_and_runs_a_few(bench_ecosystem, tmp_path):
+    assert len(bench_ecosystem.COMBOS) == 44
+    assert len({combo.name for combo in bench_ecosystem.COMBOS}) == 44
+    out = tmp_path / "ecosystem.md"
+    only = ["pipeline_scaler", "skops_roundtrip", "sparse_csr"]
+    status = bench_ecosystem.main(["--only", *only, "--out", str(out)])
+    text = out.read_text()
+    assert status == 0
+    assert "GMNM passes 3 of 3" in text
