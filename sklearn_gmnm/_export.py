@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from .nn import GMNM
+from .nn._functional import stacked_projections
 from .nn._trunk import split_network, trunk_layers
 
 __all__ = ["GMNMInference", "inference_constants", "trunk_constants"]
@@ -95,9 +96,10 @@ def inference_constants(
     constants : dict
         ``covariance_type`` and ``n_components``; per type:
 
-        - ``'full'``: ``stacked_t`` of shape (d, m * r), ``offset`` of shape
-          (m * r,) and ``rank``: ``g = exp(-0.5 * sum_r (x @ stacked_t -
-          offset)^2)``;
+        - ``'full'``: ``stacked_t`` of shape (d, r * m), ``offset`` of shape
+          (r * m,) and ``rank``, rank-major (column ``k * m + i`` is row
+          ``k`` of component ``i``'s projection): ``g = exp(-0.5 * sum_k
+          (x @ stacked_t - offset)[:, k * m:(k + 1) * m]^2)``;
         - ``'diag'``: ``prec_t`` (d, m), ``cross_t`` (d, m) and ``center_sq``
           (m,): ``q = (x * x) @ prec_t + x @ cross_t + center_sq``;
         - ``'spherical'``: ``cross_t`` (d, m), ``center_sq`` (m,) and
@@ -117,10 +119,9 @@ def inference_constants(
         "n_components": module.n_components,
     }
     if kind == "full":
-        m, r, d = proj.shape
-        out["stacked_t"] = proj.reshape(m * r, d).t()
-        out["offset"] = torch.einsum("mrd,md->mr", proj, centers).reshape(m * r)
-        out["rank"] = r
+        stacked, out["offset"] = stacked_projections(centers, proj)
+        out["stacked_t"] = stacked.t()
+        out["rank"] = proj.shape[1]
     elif kind == "diag":
         prec = proj.square()
         weighted = prec * centers
@@ -282,7 +283,7 @@ class GMNMInference(nn.Module):
         """
         if self.covariance_type == "full":
             y = torch.addmm(self.offset, xs, self.stacked_t, beta=-1)
-            q = y.square_().reshape(-1, self.n_components, self.rank).sum(-1)
+            q = y.square_().reshape(-1, self.rank, self.n_components).sum(1)
             return q.mul_(-0.5).exp_()
         if self.covariance_type == "diag":
             q = (xs * xs) @ self.prec_t + xs @ self.cross_t + self.center_sq

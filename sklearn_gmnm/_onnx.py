@@ -235,12 +235,13 @@ def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
 
     kind = c["covariance_type"]
     if kind == "full":
-        # y = x @ stacked_t - offset, then the squared norm of each group of r
+        # y = x @ stacked_t - offset, then the sum of squares over the rank
+        # (rank-major columns: r blocks of n_components)
         stacked = graph.constant("stacked_t", c["stacked_t"])
         y = graph.node("MatMul", [xs, stacked])
         y = graph.node("Sub", [y, graph.constant("offset", c["offset"])])
-        shape = graph.int64("shape", [-1, c["n_components"], c["rank"]])
-        q = graph.sum_squares(graph.node("Reshape", [y, shape]), axis=2, keepdims=0)
+        shape = graph.int64("shape", [-1, c["rank"], c["n_components"]])
+        q = graph.sum_squares(graph.node("Reshape", [y, shape]), axis=1, keepdims=0)
         exponent = graph.node("Mul", [q, graph.constant("neg_half", -0.5)])
     elif kind == "diag":
         # q = (x * x) @ prec_t + x @ cross_t + center_sq

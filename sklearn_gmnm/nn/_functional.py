@@ -32,19 +32,22 @@ def _squared_distance(x_sq: Tensor, cross: Tensor, c_sq: Tensor) -> Tensor:
 class _ProjectedGaussian(torch.autograd.Function):
     """``g = exp(-0.5 * sum_r (x @ W^T - c)^2)`` with a hand-written backward.
 
-    ``W`` of shape ``(m * r, d)`` stacks the projections and ``c`` of shape
-    ``(m * r,)`` holds their offsets ``A_i mu_i``. Autograd would keep the
-    squared projections and run one elementwise pass per operation; here the
-    forward saves only the projections ``y`` and the activations ``g``, and
-    the backward uses ``dg / dy = -g * y`` directly.
+    ``W`` of shape ``(r * m, d)`` stacks the projections rank-major (row
+    ``k * m + i`` is row ``k`` of ``A_i``) and ``c`` of shape ``(r * m,)``
+    holds their offsets ``A_i mu_i`` in the same order, so that the sum over
+    the rank runs over ``r`` contiguous blocks of ``m`` columns: on 527 x 512
+    projections that sum took 83 us, and the norm over groups of ``r``
+    adjacent columns 353 us. Autograd would keep the squared projections and
+    run one elementwise pass per operation; here the forward saves only the
+    projections ``y`` and the activations ``g``, and the backward uses
+    ``dg / dy = -g * y`` directly.
     """
 
     @staticmethod
     def forward(ctx, x: Tensor, stacked: Tensor, offset: Tensor, r: int) -> Tensor:
         n = x.shape[0]
-        y = torch.addmm(offset, x, stacked.t(), beta=-1)  # (n, m * r)
-        q = torch.linalg.vector_norm(y.view(n, -1, r), dim=-1)
-        g = q.square_().mul_(-0.5).exp_()
+        y = torch.addmm(offset, x, stacked.t(), beta=-1)  # (n, r * m)
+        g = y.square().view(n, r, -1).sum(1).mul_(-0.5).exp_()
         ctx.save_for_backward(x, stacked, y, g)
         ctx.r = r
         return g
@@ -54,25 +57,54 @@ class _ProjectedGaussian(torch.autograd.Function):
     def backward(ctx, grad_g: Tensor):
         x, stacked, y, g = ctx.saved_tensors
         n, r = x.shape[0], ctx.r
-        scale = (grad_g * g).neg_().unsqueeze(-1)  # (n, m, 1)
-        grad_y = (y.view(n, -1, r) * scale).view(n, -1)
+        scale = (grad_g * g).neg_().unsqueeze(1)  # (n, 1, m)
+        grad_y = (y.view(n, r, -1) * scale).view(n, -1)
         grad_x = grad_stacked = grad_offset = None
+        # Both products written with the (r * m)-long dimension last: torch's
+        # CPU kernels took 465 us for grad_y.t() @ x and 160 us for
+        # (x.t() @ grad_y).t() on 527 rows, 15 features and 512 projections
+        # (378 against 184 us for grad_x).
         if ctx.needs_input_grad[0]:
-            grad_x = grad_y @ stacked
+            grad_x = (stacked.t() @ grad_y.t()).t()
         if ctx.needs_input_grad[1]:
-            grad_stacked = grad_y.t() @ x
+            grad_stacked = (x.t() @ grad_y).t()
         if ctx.needs_input_grad[2]:
             grad_offset = grad_y.sum(0).neg_()
         return grad_x, grad_stacked, grad_offset, None
+
+
+def stacked_projections(
+    centers: Tensor, projections: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Rank-major stack of the projections and their offsets.
+
+    Parameters
+    ----------
+    centers : Tensor of shape (m, d)
+        Component centers ``mu_i``.
+    projections : Tensor of shape (m, r, d)
+        Projections ``A_i``.
+
+    Returns
+    -------
+    stacked : Tensor of shape (r * m, d)
+        Row ``k * m + i`` is row ``k`` of ``A_i``.
+    offset : Tensor of shape (r * m,)
+        ``(A_i mu_i)_k`` at position ``k * m + i``.
+    """
+    m, r, d = projections.shape
+    stacked = projections.transpose(0, 1).reshape(r * m, d)
+    offset = torch.einsum("mrd,md->rm", projections, centers).reshape(r * m)
+    return stacked, offset
 
 
 def gaussian_full(x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
     """Activations for per-component projections ``A_i`` of shape ``(r, d)``.
 
     ``A_i (x - mu_i) = A_i x - A_i mu_i``: all ``A_i`` are stacked into one
-    ``(m * r, d)`` matrix, so the projection is a single matrix product; the
-    squaring, the sum over ``r`` and the exponential are fused into one
-    autograd node (:class:`_ProjectedGaussian`).
+    ``(r * m, d)`` matrix (:func:`stacked_projections`), so the projection
+    is a single matrix product; the squaring, the sum over ``r`` and the
+    exponential are fused into one autograd node (:class:`_ProjectedGaussian`).
 
     Parameters
     ----------
@@ -88,10 +120,8 @@ def gaussian_full(x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
     g : Tensor of shape (n, m)
         Gaussian activations.
     """
-    m, r, d = projections.shape
-    stacked = projections.reshape(m * r, d)
-    offset = torch.einsum("mrd,md->mr", projections, centers).reshape(m * r)
-    return _ProjectedGaussian.apply(x, stacked, offset, r)
+    stacked, offset = stacked_projections(centers, projections)
+    return _ProjectedGaussian.apply(x, stacked, offset, projections.shape[1])
 
 
 def gaussian_diag(x: Tensor, centers: Tensor, scales: Tensor) -> Tensor:
