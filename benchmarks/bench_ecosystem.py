@@ -295,27 +295,31 @@ def combo_polars_in(make_estimator: EstimatorFactory, task: str) -> None:
     check_proba(est.predict_proba(df), len(y), 2)
 
 
-def combo_set_output_pandas(make_estimator: EstimatorFactory, task: str) -> None:
-    """A scaler with ``set_output(transform='pandas')`` before the estimator."""
+def _set_output_pipeline(
+    make_estimator: EstimatorFactory, task: str, container: str
+) -> tuple[Pipeline, np.ndarray]:
+    """A scaler with ``set_output(transform=container)`` before the estimator,
+    fitted; the feature names must reach the estimator."""
     X, y = raw(task)
-    scaler = StandardScaler().set_output(transform="pandas")
+    scaler = StandardScaler().set_output(transform=container)
     model = Pipeline([("scale", scaler), ("model", make_estimator(task))])
     fit_and_check(model, task, X, y)
     names = list(model["scale"].get_feature_names_out())
     assert list(model["model"].feature_names_in_) == names, "names not passed on"
+    return model, X
+
+
+def combo_set_output_pandas(make_estimator: EstimatorFactory, task: str) -> None:
+    """A scaler with ``set_output(transform='pandas')`` before the estimator."""
+    _set_output_pipeline(make_estimator, task, "pandas")
 
 
 def combo_set_output_polars(make_estimator: EstimatorFactory, task: str) -> None:
     """A scaler with ``set_output(transform='polars')`` before the estimator."""
     import polars  # noqa: F401  (set_output needs it)
 
-    X, y = raw(task)
-    scaler = StandardScaler().set_output(transform="polars")
-    model = Pipeline([("scale", scaler), ("model", make_estimator(task))])
-    fit_and_check(model, task, X, y)
-    names = list(model["scale"].get_feature_names_out())
-    assert list(model["model"].feature_names_in_) == names, "names not passed on"
-    check_proba(model.predict_proba(X), len(y), 2)
+    model, X = _set_output_pipeline(make_estimator, task, "polars")
+    check_proba(model.predict_proba(X), X.shape[0], 2)
 
 
 def combo_cross_val_score(make_estimator: EstimatorFactory, task: str) -> None:
