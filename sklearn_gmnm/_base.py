@@ -38,7 +38,13 @@ from ._device import (
     resolve_device,
 )
 from ._initialization import MAX_INIT_SAMPLES, init_network_from_data, subsample
-from ._parallel import fit_threads, limit_threads, predict_threads, torch_threads
+from ._parallel import (
+    fit_threads,
+    initialization_threads,
+    limit_threads,
+    predict_threads,
+    torch_threads,
+)
 from ._solvers import TrainingProblem, TrainingRecord, fit_lbfgs, fit_stochastic
 from ._sparse import (
     StandardizedRows,
@@ -445,7 +451,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         targets, ridge_targets = self._encode_targets(y)
         Xs = self._standardized_rows(X)
         if not continues:
-            self._initialize_module(Xs, ridge_targets, sample_weight, rng, targets)
+            with initialization_threads(self.n_jobs):
+                self._initialize_module(Xs, ridge_targets, sample_weight, rng, targets)
 
         problem = TrainingProblem(
             module=self.module_,

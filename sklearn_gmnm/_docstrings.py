@@ -204,11 +204,13 @@ SHARED_PARAMETERS = """\
         caller's thread settings are restored afterwards. ``None`` leaves the
         settings alone, and so respects the limits that joblib's workers
         (``n_jobs`` of a search), Dask workers and
-        :func:`threadpoolctl.threadpool_limits` set, with two exceptions:
+        :func:`threadpoolctl.threadpool_limits` set, with three exceptions:
         ``'adam'`` trains on one torch thread on the CPU (its mini-batches
         are too small to share, and extra threads stall when another process
-        holds a core: 4x slower fits measured), and a prediction of fewer
-        than 100,000 rows runs on one thread. ``-1`` means all CPUs,
+        holds a core: 4x slower fits measured), the k-means and ridge start
+        runs its linear algebra on one BLAS thread (small matrices; up to
+        2x slower small fits with a busy core otherwise), and a prediction
+        of fewer than 100,000 rows runs on one thread. ``-1`` means all CPUs,
         ``-2`` all but one. Not to be confused with the ``n_jobs`` of a
         search, which counts worker processes: keep
         ``search n_jobs x estimator threads <= CPUs``.

@@ -98,6 +98,35 @@ def test_default_n_jobs_respects_threadpool_limits(caller_threads, monkeypatch):
     assert torch.get_num_threads() == caller_threads
 
 
+def _blas_threads() -> set:
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info()
+            if pool["user_api"] == "blas"}
+
+
+@pytest.mark.parametrize("n_jobs, expected", [(None, {1}), (2, {2})])
+def test_start_runs_on_one_blas_thread_by_default(monkeypatch, n_jobs, expected):
+    # The k-means and ridge start's linear algebra is small: one BLAS thread
+    # with n_jobs=None (an explicit n_jobs is honoured); the caller's BLAS
+    # setting is back afterwards.
+    import sklearn_gmnm._base as base
+
+    seen = []
+    initialize = base.BaseGMNM._initialize_module
+
+    def recording(self, *args, **kwargs):
+        seen.append(_blas_threads())
+        return initialize(self, *args, **kwargs)
+
+    monkeypatch.setattr(base.BaseGMNM, "_initialize_module", recording)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        GMNMRegressor(n_jobs=n_jobs, **FAST).fit(X_reg, y_reg)
+        assert _blas_threads() == before
+    assert seen == [expected]
+
+
 def test_caller_setting_restored_when_fit_fails(caller_threads):
     # A single class is detected inside fit, under the n_jobs setting.
     with pytest.raises(ValueError, match="at least 2 classes"):
