@@ -499,18 +499,33 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Center, scale and smooth-clip bound of the input map.
 
         ``'standard'``: column means and standard deviations, no clipping.
-        ``'robust'``: medians and interquartile ranges, then smooth clipping
-        at ``SMOOTH_CLIP_BOUND`` (see :func:`~sklearn_gmnm._sparse.smooth_clip`).
+        ``'robust'``: medians and interquartile ranges; with a hidden-layer
+        trunk, then smooth clipping at ``SMOOTH_CLIP_BOUND`` (see
+        :func:`~sklearn_gmnm._sparse.smooth_clip`). Without a trunk the
+        clipping is the GMNM layer's ``input_clip`` (:meth:`_input_clip`),
+        so that it reaches the Gaussians and not the linear term.
         """
         if self.input_scaling == "robust":
             center, scale = robust_center_and_scale(X, sample_weight)
-            clip = SMOOTH_CLIP_BOUND
+            clip = SMOOTH_CLIP_BOUND if hidden_sizes(self.hidden_layer_sizes) else None
         elif sp.issparse(X):
             (center, scale), clip = sparse_mean_and_scale(X, sample_weight), None
         else:
             X64 = X.astype(np.float64, copy=False)
             (center, scale), clip = _weighted_mean_and_scale(X64, sample_weight), None
         return (*round_statistics(center, scale), clip)
+
+    def _input_clip(self) -> float | None:
+        """The GMNM layer's ``input_clip``: ``input_scaling='robust'`` clips
+        the Gaussians' inputs smoothly, and not the linear term's, which
+        follows a trend along a heavy-tailed column beyond its bulk; with a
+        trunk the trunk's inputs are clipped instead (see
+        :meth:`_input_statistics`)."""
+        if self.input_scaling == "robust" and not hidden_sizes(
+            self.hidden_layer_sizes
+        ):
+            return SMOOTH_CLIP_BOUND
+        return None
 
     def _resolve_early_stopping(
         self, X: Any, y: np.ndarray, incremental: bool
@@ -649,6 +664,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 rank=self.rank,
                 learn_centers=self.learn_centers,
                 linear_term=self.linear_term,
+                input_clip=self._input_clip(),
             )
         if isinstance(Xs, StandardizedRows):
             # Densify only the rows the initialisation uses: the same draw
@@ -758,7 +774,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         trunk, module = split_network(self.module_)
         with torch.no_grad():
             centers = module.centers.double().numpy().copy()
-            bound = getattr(self, "_x_clip", None)
+            bound = module.input_clip
+            if bound is None:  # an estimator pickled before input_clip
+                bound = getattr(self, "_x_clip", None)
             if trunk is None and bound is not None:
                 # Undo the smooth clipping; a center trained to the bound or
                 # beyond it lies at infinity in input units.
@@ -933,6 +951,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 },
                 "parameters": _tensors_to_arrays(module.state_dict()),
             }
+            if head.input_clip is not None:
+                # Only when set, as for the trunk below.
+                state["module_"]["config"]["input_clip"] = head.input_clip
             if layers:
                 # Only with a trunk, so that the state of a single layer is
                 # the same as before trunks existed.

@@ -1,5 +1,7 @@
 """Parameter documentation shared by the estimators' docstrings."""
 
+import inspect
+
 SHARED_PARAMETERS = """\
     n_components : int or 'auto', default='auto'
         Number of Gaussian components (augmented Gaussian projections).
@@ -33,17 +35,26 @@ SHARED_PARAMETERS = """\
         layers the linear term acts on the output of the last one, like the
         output layer of an MLP.
 
-    input_scaling : {'robust', 'standard'}, default='standard'
+    input_scaling : {'robust', 'standard'}, default=<input_scaling>
         How the estimator maps each input column before the model, fitted in
         ``fit`` and applied in ``predict`` (and inside the exports):
 
         - ``'standard'``: subtract the mean, divide by the standard deviation;
         - ``'robust'``: subtract the median, divide by the interquartile range
-          (half the range where the quartiles coincide), then clip smoothly
-          to ``(-3, 3)`` with ``z / sqrt(1 + (z / 3)**2)``, as RealMLP does.
-          Skewed and heavy-tailed columns then spread over the Gaussians'
-          range instead of crowding into a sliver of it, and outliers cannot
-          dominate the fit.
+          (half the range where the quartiles coincide). The Gaussians see
+          the result clipped smoothly to ``(-3, 3)`` with
+          ``z / sqrt(1 + (z / 3)**2)``, as RealMLP does; the linear term sees
+          it unclipped (with hidden layers the trunk sees the clipped
+          values). Skewed and heavy-tailed columns then spread over the
+          Gaussians' range instead of crowding into a sliver of it, outliers
+          cannot dominate them, and a trend along such a column beyond its
+          bulk is still followed by the linear term.
+
+        The defaults were measured on the development suite of the
+        benchmarks: ``'robust'`` for the regressor (ahead on 9 of its 11
+        regression sets, squared error and Poisson), ``'standard'`` for the
+        classifier (``'robust'`` was ahead on only 4 of its 10
+        classification sets).
 
     hidden_layer_sizes : array-like of int, default=()
         Widths of a trunk of hidden layers in front of the GMNM, as in
@@ -291,8 +302,11 @@ SHARED_ATTRIBUTES = """\
 
 def fill_doc(cls):
     """Substitute the shared parameter and attribute blocks into a docstring."""
+    default = inspect.signature(cls).parameters["input_scaling"].default
     cls.__doc__ = cls.__doc__.format(
-        shared_parameters=SHARED_PARAMETERS.rstrip("\n"),
+        shared_parameters=SHARED_PARAMETERS.rstrip("\n").replace(
+            "<input_scaling>", repr(default)
+        ),
         shared_attributes=SHARED_ATTRIBUTES.rstrip("\n"),
     )
     return cls

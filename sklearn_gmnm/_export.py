@@ -108,8 +108,10 @@ def inference_constants(
         - ``'tied'``: ``projection_t`` (d, r), ``cross_t`` (r, m) and
           ``center_sq`` (m,), the spherical form in the projected space.
 
-        For every type, ``weight_t`` (m, k), ``bias`` (k,) and
-        ``linear_t`` (d, k) or None.
+        For every type, ``weight_t`` (m, k), ``bias`` (k,),
+        ``linear_t`` (d, k) or None, and ``input_clip``, the layer's bound
+        (a float or None): the Gaussians act on ``x / sqrt(1 + (x /
+        input_clip)^2)``, the linear term on ``x``.
     """
     centers = module.centers.detach().double()
     proj = module.projections.detach().double()
@@ -117,6 +119,7 @@ def inference_constants(
     out: dict[str, Any] = {
         "covariance_type": kind,
         "n_components": module.n_components,
+        "input_clip": module.input_clip,
     }
     if kind == "full":
         stacked, out["offset"] = stacked_projections(centers, proj)
@@ -231,6 +234,7 @@ class GMNMInference(nn.Module):
         self.rank: int = int(constants.get("rank", 1))
         self.max_score = float(max_score)
         self.smooth_clip = None if smooth_clip is None else float(smooth_clip)
+        self.input_clip: float | None = constants["input_clip"]
         self.softmax = bool(softmax)
         self.sigmoid = bool(sigmoid)
         self.exp = bool(exp)
@@ -281,6 +285,8 @@ class GMNMInference(nn.Module):
         g : Tensor of shape (n, n_components)
             Activations in ``[0, 1]``.
         """
+        if self.input_clip is not None:
+            xs = xs / torch.sqrt(1.0 + (xs / self.input_clip) ** 2)
         if self.covariance_type == "full":
             y = torch.addmm(self.offset, xs, self.stacked_t, beta=-1)
             q = y.square_().reshape(-1, self.rank, self.n_components).sum(1)

@@ -27,6 +27,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
+from ._sparse import smooth_clip
 from .nn import _functional as F
 from .nn._layer import GMNM
 from .nn._trunk import split_network, trunk_layers
@@ -351,7 +352,9 @@ def init_from_data(
     module : sklearn_gmnm.nn.GMNM
         The layer to initialise, in place.
     X : array-like or Tensor of shape (n_samples, in_features)
-        Inputs, in the space the layer sees them.
+        Inputs, in the space the layer sees them. With the layer's
+        ``input_clip``, centers and widths are fitted to the clipped inputs
+        (where the Gaussians act) and the linear term to the inputs.
     y : array-like or Tensor of shape (n_samples, out_features), default=None
         Targets for the ridge fit of the mixing weights. ``None`` keeps the
         current mixing weights.
@@ -405,12 +408,17 @@ def init_from_data(
     rows = subsample(X.shape[0], max_samples, w, rng)
     X_sub = X[rows]
     w_sub = None if w is None else w[rows]
+    # The Gaussians act on the clipped inputs (the layer's input_clip), the
+    # linear term on the inputs themselves.
+    Z_sub = X_sub if module.input_clip is None else smooth_clip(
+        X_sub.copy(), module.input_clip
+    )
 
     centers = place_centers(
-        X_sub, module.n_components, init=init, sample_weight=w_sub, random_state=rng
+        Z_sub, module.n_components, init=init, sample_weight=w_sub, random_state=rng
     )
     projections = fit_widths(
-        X_sub, centers, module.covariance_type, module.rank, w_sub
+        Z_sub, centers, module.covariance_type, module.rank, w_sub
     )
     param = module.centers
     module.centers.copy_(torch.as_tensor(centers, dtype=param.dtype))
@@ -425,7 +433,7 @@ def init_from_data(
                 f"y must have shape ({X.shape[0]}, {module.out_features}), "
                 f"got {Y.shape}."
             )
-        G = activations(X_sub, centers, projections, module.covariance_type)
+        G = activations(Z_sub, centers, projections, module.covariance_type)
         linear = module.linear_weight is not None
         weight, bias = fit_mixing_weights(
             np.hstack([G, X_sub]) if linear else G,

@@ -202,6 +202,13 @@ class _Graph:
             return self.node("ReduceSumSquare", [x, axes], keepdims=keepdims)
         return self.node("ReduceSumSquare", [x], axes=[axis], keepdims=keepdims)
 
+    def smooth_clip(self, x: str, bound: float) -> str:
+        """RealMLP's smooth clipping ``x / sqrt(1 + (x / bound)^2)``."""
+        squared = self.node("Mul", [x, x])
+        scaled = self.node("Mul", [squared, self.constant("inv_bound_sq", bound**-2)])
+        shifted = self.node("Add", [scaled, self.constant("one", 1.0)])
+        return self.node("Div", [x, self.node("Sqrt", [shifted])])
+
     def clip(self, x: str, bound: float) -> str:
         if self.opset >= 11:
             low = self.constant("clip_min", -bound)
@@ -219,13 +226,7 @@ def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
     xs = graph.clip(xs, _MAX_STANDARD_SCORE)
     bound = getattr(model, "_x_clip", None)
     if bound is not None:
-        # smooth clipping of input_scaling='robust': xs / sqrt(1 + (xs/b)^2)
-        squared = graph.node("Mul", [xs, xs])
-        scaled = graph.node(
-            "Mul", [squared, graph.constant("inv_bound_sq", 1.0 / bound**2)]
-        )
-        shifted = graph.node("Add", [scaled, graph.constant("one", 1.0)])
-        xs = graph.node("Div", [xs, graph.node("Sqrt", [shifted])])
+        xs = graph.smooth_clip(xs, bound)
     for weight_t, bias, activation in trunk_constants(module):
         xs = graph.node("MatMul", [xs, graph.constant("trunk_weight_t", weight_t)])
         xs = graph.node("Add", [xs, graph.constant("trunk_bias", bias)])
@@ -233,6 +234,9 @@ def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
             op = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}[activation]
             xs = graph.node(op, [xs])
 
+    linear_input = xs
+    if c["input_clip"] is not None:
+        xs = graph.smooth_clip(xs, c["input_clip"])  # the Gaussians' inputs
     kind = c["covariance_type"]
     if kind == "full":
         # y = x @ stacked_t - offset, then the sum of squares over the rank
@@ -274,7 +278,9 @@ def _gmnm_outputs(graph: _Graph, model: Any, x: str) -> str:
     out = graph.node("MatMul", [g, graph.constant("weight_t", c["weight_t"])])
     out = graph.node("Add", [out, graph.constant("bias", c["bias"])])
     if c["linear_t"] is not None:
-        linear = graph.node("MatMul", [xs, graph.constant("linear_t", c["linear_t"])])
+        linear = graph.node(
+            "MatMul", [linear_input, graph.constant("linear_t", c["linear_t"])]
+        )
         out = graph.node("Add", [out, linear])
     return out
 

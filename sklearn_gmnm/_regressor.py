@@ -99,7 +99,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         rank: int | None = None,
         learn_centers: bool = True,
         linear_term: bool = True,
-        input_scaling: str = "standard",
+        input_scaling: str = "robust",
         hidden_layer_sizes: Any = (),
         activation: str = "relu",
         init: str = "kmeans",

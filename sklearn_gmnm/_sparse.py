@@ -92,18 +92,30 @@ def robust_center_and_scale(
 
     Where the quartiles coincide (a column of mostly one value), the scale is
     half the column's range; for a constant column it is 1. Row-weighted by
-    ``sample_weight`` (weighted quantiles, inverted-CDF rule), and computed
+    ``sample_weight`` (weighted quantiles, inverted-CDF rule; rows of weight
+    zero take no part, and equal weights give the unweighted quantiles), and
+    computed
     column by column in float64, so that a sparse matrix (whose implicit
     zeros count) is densified one column at a time and gives the same
     statistics as its dense form.
     """
     if sp.issparse(X):
         X = X.tocsc()
+    rows = None
+    if sample_weight is not None:
+        # Rows of weight zero take no part; equal weights are no weights, so
+        # that both give the unweighted (interpolated) quantiles.
+        rows = np.flatnonzero(sample_weight > 0)
+        sample_weight = sample_weight[rows]
+        if np.all(sample_weight == sample_weight[0]):
+            sample_weight = None
     n_features = X.shape[1]
     center, scale = np.empty(n_features), np.empty(n_features)
     for j in range(n_features):
         column = X[:, [j]].toarray().ravel() if sp.issparse(X) else X[:, j]
         column = np.asarray(column, dtype=np.float64)
+        if rows is not None:
+            column = column[rows]
         if sample_weight is None:
             q1, q2, q3 = np.quantile(column, [0.25, 0.5, 0.75])
         else:
@@ -113,9 +125,8 @@ def robust_center_and_scale(
             )
         spread = q3 - q1
         if not spread > 0:
-            kept = column if sample_weight is None else column[sample_weight > 0]
             # half the range, computed so that it cannot overflow
-            spread = kept.max() / 2 - kept.min() / 2
+            spread = column.max() / 2 - column.min() / 2
         center[j] = q2
         scale[j] = spread if np.isfinite(spread) and spread > 0 else 1.0
     return center, scale

@@ -37,6 +37,8 @@ VARIANTS = {
     "fixed_centers": {"learn_centers": False},
     "trunk": {"hidden_layer_sizes": (7, 5), "activation": "tanh"},
     "robust_inputs": {"input_scaling": "robust"},
+    "standard_inputs": {"input_scaling": "standard"},
+    "robust_trunk": {"input_scaling": "robust", "hidden_layer_sizes": (6,)},
 }
 # Counts for loss='poisson': positive means of very different sizes.
 Y_COUNTS = np.random.RandomState(2).poisson(

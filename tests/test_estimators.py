@@ -101,21 +101,31 @@ def test_same_random_state_gives_the_same_model():
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
 def test_kmeans_initialisation_places_centers_at_kmeans_centers(covariance_type):
     # With learn_centers=False the fitted centers are the k-means centers of
-    # the (internally standardised) data, mapped back to input units.
+    # the data as the Gaussians see them (standardised, or robustly scaled
+    # and smoothly clipped), mapped back to input units.
     rng = np.random.RandomState(0)
     X = np.vstack([rng.normal(c, 0.2, size=(40, 2)) for c in ([0, 0], [5, 5], [0, 5])])
     y = X.sum(axis=1)
-    reg = GMNMRegressor(
-        n_components=3,
-        covariance_type=covariance_type,
-        learn_centers=False,
-        max_iter=3,
-        random_state=0,
-    ).fit(X, y)
-    km = KMeans(3, n_init=10, random_state=0).fit(X)
-    got = reg.centers_[np.lexsort(reg.centers_.T)]
-    expected = km.cluster_centers_[np.lexsort(km.cluster_centers_.T)]
-    np.testing.assert_allclose(got, expected, atol=1e-3)
+    for scaling in ("standard", "robust"):
+        reg = GMNMRegressor(
+            n_components=3,
+            covariance_type=covariance_type,
+            learn_centers=False,
+            input_scaling=scaling,
+            max_iter=3,
+            random_state=0,
+        ).fit(X, y)
+        Z = (X - reg._x_mean) / reg._x_scale
+        if scaling == "robust":
+            Z = Z / np.sqrt(1 + (Z / 3) ** 2)
+        km = KMeans(3, n_init=10, random_state=0).fit(Z)
+        z = km.cluster_centers_
+        if scaling == "robust":
+            z = z / np.sqrt(1 - (z / 3) ** 2)
+        centers = z * reg._x_scale + reg._x_mean
+        got = reg.centers_[np.lexsort(reg.centers_.T)]
+        expected = centers[np.lexsort(centers.T)]
+        np.testing.assert_allclose(got, expected, atol=1e-3)
 
 
 def test_fitted_attributes():
@@ -201,7 +211,12 @@ def test_clone_keeps_every_parameter(cls):
     names = cls().get_params()
     missing = set(names) - set(_NON_DEFAULTS)
     assert not missing, f"add a non-default value for {sorted(missing)}"
-    est = cls(**{name: _NON_DEFAULTS[name] for name in names})
+    non_defaults = {
+        **_NON_DEFAULTS,
+        # (the estimators' defaults differ here)
+        "input_scaling": "standard" if cls is GMNMRegressor else "robust",
+    }
+    est = cls(**{name: non_defaults[name] for name in names})
     cloned = clone(est).get_params()
     for name in names:
         assert cloned[name] == est.get_params()[name]

@@ -5,11 +5,14 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._sparse import robust_center_and_scale, smooth_clip
+from sklearn_gmnm.nn import GMNM
+from sklearn_gmnm.nn._trunk import split_network
 
 # (no early stopping: the statistics are then those of all the rows)
 FAST = {"n_components": 6, "max_iter": 5, "early_stopping": False, "random_state": 0}
@@ -26,8 +29,12 @@ def _fit(est, X, y, **kwargs):
 
 
 def test_robust_map_is_median_iqr_then_smooth_clip():
+    # With a trunk the trunk sees the clipped scores.
     X_skewed = np.column_stack([rng.lognormal(0, 2, 300), rng.uniform(0, 4, 300)])
-    reg = _fit(GMNMRegressor(input_scaling="robust", **FAST), X_skewed, X_skewed[:, 1])
+    reg = _fit(
+        GMNMRegressor(input_scaling="robust", hidden_layer_sizes=(4,), **FAST),
+        X_skewed, X_skewed[:, 1],
+    )
     q1, q2, q3 = np.percentile(X_skewed, [25, 50, 75], axis=0)
     np.testing.assert_allclose(reg._x_mean, q2, rtol=1e-9)
     np.testing.assert_allclose(reg._x_scale, q3 - q1, rtol=1e-9)
@@ -40,6 +47,34 @@ def test_robust_map_is_median_iqr_then_smooth_clip():
     assert np.abs(Xs).max() < 3
     order = np.argsort(X_skewed[:, 0])
     assert np.all(np.diff(Xs[order, 0]) >= 0)
+    assert split_network(reg.module_)[1].input_clip is None
+
+
+def test_robust_map_clips_the_gaussians_not_the_linear_term():
+    # Without a trunk the layer receives the unclipped robust scores; its
+    # Gaussians see them clipped, its linear term as they are.
+    X_skewed = np.column_stack([rng.lognormal(0, 2, 300), rng.uniform(0, 4, 300)])
+    y_trend = X_skewed[:, 0] + X_skewed[:, 1]
+    reg = _fit(GMNMRegressor(input_scaling="robust", **FAST), X_skewed, y_trend)
+    q1, q2, q3 = np.percentile(X_skewed, [25, 50, 75], axis=0)
+    np.testing.assert_allclose(
+        reg._standardize(X_skewed), (X_skewed - q2) / (q3 - q1), rtol=1e-8, atol=1e-8
+    )
+    assert reg._x_clip is None and reg.module_.input_clip == 3.0
+    z = torch.from_numpy(reg._standardize(X_skewed)).float()
+    clipped = z / torch.sqrt(1 + (z / 3) ** 2)
+    with torch.no_grad():
+        plain = GMNM(2, 1, n_components=reg.module_.n_components, linear_term=True)
+        plain.load_state_dict(reg.module_.state_dict())
+        np.testing.assert_allclose(
+            reg.module_.activations(z).numpy(), plain.activations(clipped).numpy(),
+            rtol=1e-6,
+        )
+        # the linear term follows the trend beyond the bulk: the model's
+        # output grows with the heavy-tailed column far past the clip
+        far = np.array([[q2[0], q2[1]], [1e3 * q3[0], q2[1]]])
+    pred = reg.predict(far)
+    assert pred[1] > pred[0] + 100
 
 
 def test_standard_map_is_unchanged():
@@ -79,6 +114,12 @@ def test_robust_statistics_are_weighted_and_equal_for_sparse_input():
     # zero weights remove rows
     kept = robust_center_and_scale(X_sparse.toarray()[w > 0], w[w > 0])
     np.testing.assert_array_equal(dense[0], kept[0])
+    # equal weights are no weights (interpolated quantiles), zeros included
+    ones = np.r_[np.full(200, 2.0), np.zeros(100)]
+    np.testing.assert_array_equal(
+        np.stack(robust_center_and_scale(X_sparse, ones)),
+        np.stack(robust_center_and_scale(X_sparse[:200].toarray(), None)),
+    )
     target = np.asarray(X_sparse.sum(1)).ravel()
     a = _fit(GMNMRegressor(input_scaling="robust", **FAST), X_sparse, target)
     b = _fit(GMNMRegressor(input_scaling="robust", **FAST), X_sparse.toarray(), target)

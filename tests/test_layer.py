@@ -57,6 +57,44 @@ def test_linear_term_adds_a_linear_map_of_the_inputs():
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_input_clip_clips_the_gaussians_inputs_only(covariance_type):
+    torch.manual_seed(0)
+    layer = GMNM(4, 2, n_components=5, covariance_type=covariance_type,
+                 linear_term=True, input_clip=2.0).double()
+    with torch.no_grad():
+        layer.linear_weight.normal_()
+    x = 10 * torch.randn(3, 6, 4, dtype=torch.float64)
+    clipped = x / torch.sqrt(1 + (x / 2.0) ** 2)
+    assert clipped.abs().max() < 2
+    plain = GMNM(4, 2, n_components=5, covariance_type=covariance_type,
+                 linear_term=True).double()
+    plain.load_state_dict(layer.state_dict())
+    torch.testing.assert_close(layer.activations(x), plain.activations(clipped))
+    expected = (
+        plain.activations(clipped) @ layer.weight.t()
+        + layer.bias
+        + x @ layer.linear_weight.t()
+    )
+    torch.testing.assert_close(layer(x), expected)
+    assert "input_clip=2.0" in repr(layer) and "input_clip" not in repr(plain)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("inf"), float("nan"), True, "3"])
+def test_invalid_input_clip_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="input_clip must be a positive finite"):
+        GMNM(3, 1, input_clip=bad)
+
+
+def test_init_from_data_places_centers_in_the_clipped_space():
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(size=(200, 2)), [[300.0, -400.0]]]
+    layer = GMNM(2, 1, n_components=4, linear_term=True, input_clip=3.0)
+    init_from_data(layer, X, X[:, :1] * 2.0, random_state=0)
+    # the outlier is squeezed to the bound: no center lies beyond it
+    assert layer.centers.abs().max() < 3
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize(
     "learn_centers, linear_term", [(True, False), (False, False), (True, True)]
 )

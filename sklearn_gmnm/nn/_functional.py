@@ -21,7 +21,16 @@ __all__ = [
     "gaussian_diag",
     "gaussian_spherical",
     "gaussian_tied",
+    "smooth_clip",
 ]
+
+
+def smooth_clip(x: Tensor, bound: float) -> Tensor:
+    """``x / sqrt(1 + (x / bound)**2)``: near ``x`` for small ``|x|``, tending
+    to ``+-bound`` for large ones (RealMLP's smooth clipping), with the same
+    order of values. The GMNM layer applies it to the Gaussians' inputs
+    when it has an ``input_clip``."""
+    return x / torch.sqrt(1.0 + (x / bound) ** 2)
 
 
 def _squared_distance(x_sq: Tensor, cross: Tensor, c_sq: Tensor) -> Tensor:

@@ -66,6 +66,14 @@ class GMNM(nn.Module):
         Whether to add a learnable linear map ``V x`` of the inputs to the
         output, as radial-basis-function networks often do: the Gaussians,
         which are local, then only model what a global linear trend does not.
+    input_clip : float or None, default=None
+        Bound ``c`` of a smooth clipping of the Gaussians' inputs: each input
+        ``z`` enters the Gaussians as ``z / sqrt(1 + (z / c)**2)`` (RealMLP's
+        smooth clipping), which keeps the order of the values but squeezes
+        those beyond about ``c`` towards ``+-c``, so that a few extreme
+        values of a heavy-tailed input do not stretch the space the
+        Gaussians tile. The linear term sees the inputs unclipped, so a
+        trend along such an input is still followed. None: no clipping.
     device : torch.device, str or None, default=None
         Device of the parameters.
     dtype : torch.dtype or None, default=None
@@ -105,6 +113,7 @@ class GMNM(nn.Module):
         learn_centers: bool = True,
         bias: bool = True,
         linear_term: bool = False,
+        input_clip: float | None = None,
         device: Any = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -131,12 +140,23 @@ class GMNM(nn.Module):
                 "of more rows than input features adds nothing. Use a rank of "
                 f"at most {in_features}, or rank=None."
             )
+        if input_clip is not None and not (
+            isinstance(input_clip, (int, float))
+            and not isinstance(input_clip, bool)
+            and math.isfinite(input_clip)
+            and input_clip > 0
+        ):
+            raise ValueError(
+                f"input_clip must be a positive finite number or None, "
+                f"got {input_clip!r}."
+            )
         self.in_features = in_features
         self.out_features = out_features
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.rank = rank
         self.learn_centers = learn_centers
+        self.input_clip = None if input_clip is None else float(input_clip)
 
         factory = {"device": device, "dtype": dtype}
         m, d = n_components, in_features
@@ -207,6 +227,8 @@ class GMNM(nn.Module):
                 f"got shape {tuple(x.shape)}."
             )
         flat = x.reshape(-1, self.in_features)
+        if self.input_clip is not None:
+            flat = F.smooth_clip(flat, self.input_clip)
         kernel = getattr(F, f"gaussian_{self.covariance_type}")
         g = kernel(flat, self.centers, self.projections)
         return g.reshape(*x.shape[:-1], self.n_components)
@@ -265,4 +287,5 @@ class GMNM(nn.Module):
             f"covariance_type={self.covariance_type!r}{rank}, "
             f"learn_centers={self.learn_centers}, bias={self.bias is not None}, "
             f"linear_term={self.linear_weight is not None}"
+            + ("" if self.input_clip is None else f", input_clip={self.input_clip}")
         )
