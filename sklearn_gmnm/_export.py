@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from .nn import GMNM
-from .nn._functional import stacked_projections
+from .nn._functional import smooth_clip, stacked_projections
 from .nn._trunk import split_network, trunk_layers
 
 __all__ = ["GMNMInference", "inference_constants", "trunk_constants"]
@@ -286,7 +286,7 @@ class GMNMInference(nn.Module):
             Activations in ``[0, 1]``.
         """
         if self.input_clip is not None:
-            xs = xs / torch.sqrt(1.0 + (xs / self.input_clip) ** 2)
+            xs = smooth_clip(xs, self.input_clip)
         if self.covariance_type == "full":
             y = torch.addmm(self.offset, xs, self.stacked_t, beta=-1)
             q = y.square_().reshape(-1, self.rank, self.n_components).sum(1)
@@ -318,7 +318,7 @@ class GMNMInference(nn.Module):
         x = x.to(self.dtype)
         xs = ((x - self.x_mean) / self.x_scale).clamp(-self.max_score, self.max_score)
         if self.smooth_clip is not None:
-            xs = xs / torch.sqrt(1.0 + (xs / self.smooth_clip) ** 2)
+            xs = smooth_clip(xs, self.smooth_clip)
         for i, activation in enumerate(self.trunk_activations):
             xs = xs @ getattr(self, f"trunk_weight_t_{i}")
             xs = xs + getattr(self, f"trunk_bias_{i}")
