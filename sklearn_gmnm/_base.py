@@ -507,7 +507,8 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """
         if self.input_scaling == "robust":
             center, scale = robust_center_and_scale(X, sample_weight)
-            clip = SMOOTH_CLIP_BOUND if hidden_sizes(self.hidden_layer_sizes) else None
+            # one clip: the layer's (without a trunk) or this one
+            clip = None if self._input_clip() is not None else SMOOTH_CLIP_BOUND
         elif sp.issparse(X):
             (center, scale), clip = sparse_mean_and_scale(X, sample_weight), None
         else:
