@@ -70,7 +70,7 @@ _AUTO_ADAM_EPOCHS = 200
 #: ``n_iter_no_change='auto'``: at least this many epochs, and at least
 #: ``_AUTO_PATIENCE_STEPS`` steps, so that a small data set (a step or two
 #: an epoch) is not stopped by the noise of a few steps.
-_AUTO_PATIENCE_EPOCHS = 10
+_AUTO_PATIENCE_EPOCHS = 5
 _AUTO_PATIENCE_STEPS = 30
 
 #: Ridge penalty of the data-driven start (see
@@ -207,6 +207,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, np.inf, closed="neither")],
         "power_t": [Interval(Real, 0, np.inf, closed="left")],
+        "average": ["boolean"],
         "max_iter": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, np.inf, closed="left")],
         "n_iter_no_change": [StrOptions({"auto"}), IntInterval(1, None, closed="left")],
@@ -244,6 +245,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         learning_rate: str,
         learning_rate_init: float,
         power_t: float,
+        average: bool,
         max_iter: int | str,
         tol: float,
         n_iter_no_change: int | str,
@@ -272,6 +274,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.average = average
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -483,6 +486,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 max_epochs=max_iter,
                 patience=self._patience(steps_per_epoch),
                 seed=int(rng.randint(np.iinfo(np.int32).max)),
+                average=self.average and not incremental,
                 epoch_offset=self.n_iter_,
                 resume=(
                     best,

@@ -6,7 +6,8 @@ indexing those tensors (no per-sample ``DataLoader`` collation). Sparse
 inputs stay on the CPU as CSR rows (:class:`SparseRows`), and each batch is
 densified and moved to the device when it is taken. The small
 callbacks here implement what the estimators promise on top of skorch:
-a validation score, MLP's stopping rule and an epoch progress bar.
+a guard against non-finite weights, weight averaging, a validation score,
+MLP's stopping rule and an epoch progress bar.
 """
 
 from __future__ import annotations
@@ -310,6 +311,72 @@ class NonFiniteGuard(Callback):
             self._snapshot(net)
             return
         self._restore(net, len(net.history), "the parameters became non-finite")
+
+
+class WeightAveraging(Callback):
+    """Keep an exponential moving average of the weights and let it stand in.
+
+    After training step ``t`` (counted from 1 in this call of ``fit``) the
+    average moves towards the weights by ``max((warmup - 1) / (warmup + t),
+    min_rate)``: a horizon of about the last ``1 / (warmup - 1)`` of the
+    steps so far (a tenth with the default ``warmup=10``), so that the
+    average forgets the start at the pace the weights leave it, and of at
+    most ``1 / min_rate`` steps. At each epoch's end the average replaces
+    the weights, so that what follows (the validation score, the stopping
+    rule's best weights, the weights left when training ends) sees the
+    average; the weights of the optimiser's own trajectory come back at the
+    next training batch.
+
+    Placed after :class:`NonFiniteGuard`: a step that left the weights
+    non-finite leaves the average non-finite too, until the guard restores
+    the weights; an average that is not finite at an epoch's end restarts
+    from the (restored) weights.
+
+    Parameters
+    ----------
+    warmup : float, default=10.0
+        Sets the early horizon, as above; larger keeps a shorter tail.
+    min_rate : float, default=0.01
+        Smallest step of the average: the horizon of a long training.
+    """
+
+    def __init__(self, warmup: float = 10.0, min_rate: float = 0.01) -> None:
+        self.warmup = warmup
+        self.min_rate = min_rate
+
+    def _parameters(self, net: NeuralNet) -> list[Tensor]:
+        return [p.detach() for p in net.module_.parameters()]
+
+    def _restart(self, net: NeuralNet) -> None:
+        self.average_ = [p.clone() for p in self._parameters(net)]
+
+    def on_train_begin(self, net: NeuralNet, X: Any = None, y: Any = None, **kwargs):
+        self._restart(net)
+        self.trajectory_: list[Tensor] | None = None
+        self.steps_ = 0
+
+    def on_batch_begin(self, net: NeuralNet, batch: Any = None,
+                       training: bool = False, **kwargs):
+        # Here rather than at the epoch's beginning: a stop raised there
+        # must leave the average in place.
+        if training and self.trajectory_ is not None:
+            torch._foreach_copy_(self._parameters(net), self.trajectory_)
+            self.trajectory_ = None
+
+    def on_batch_end(self, net: NeuralNet, batch: Any = None, training: bool = False,
+                     **kwargs):
+        if not training:
+            return
+        self.steps_ += 1
+        rate = max((self.warmup - 1.0) / (self.warmup + self.steps_), self.min_rate)
+        torch._foreach_lerp_(self.average_, self._parameters(net), rate)
+
+    def on_epoch_end(self, net: NeuralNet, **kwargs):
+        parameters = self._parameters(net)
+        if not all(bool(torch.isfinite(a).all()) for a in self.average_):
+            self._restart(net)
+        self.trajectory_ = [p.clone() for p in parameters]
+        torch._foreach_copy_(parameters, self.average_)
 
 
 class ValidationScore(Callback):

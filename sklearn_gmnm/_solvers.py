@@ -35,6 +35,7 @@ from ._engine import (
     TensorBatches,
     TensorData,
     ValidationScore,
+    WeightAveraging,
     as_rows,
 )
 from ._loss import PENALISED_PATTERN, penalised_parameters, weighted_mean_loss
@@ -192,6 +193,7 @@ def fit_stochastic(
     max_epochs: int,
     patience: int,
     seed: int,
+    average: bool = False,
     epoch_offset: int = 0,
     resume: tuple[float | None, int, dict | None] | None = None,
 ) -> TrainingRecord:
@@ -214,6 +216,10 @@ def fit_stochastic(
         training stops (``n_iter_no_change`` resolved).
     seed : int
         Seed of the shuffling.
+    average : bool, default=False
+        Whether the weights that are scored, kept as best and left at the
+        end are a moving average of the steps' weights
+        (:class:`~sklearn_gmnm._engine.WeightAveraging`).
     epoch_offset : int, default=0
         Epochs run by earlier calls (for the ``'invscaling'`` schedule).
     resume : tuple or None, default=None
@@ -227,6 +233,8 @@ def fit_stochastic(
     module = problem.module.to(dtype=torch.float32)
     best, no_improvement_count, optimizer_state = resume or (None, 0, None)
     callbacks: list = [("gmnm_non_finite_guard", NonFiniteGuard())]
+    if average:
+        callbacks.append(("gmnm_average", WeightAveraging()))
     validates = problem.validation is not None
     best_state = None
     if validates:

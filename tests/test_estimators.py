@@ -190,6 +190,7 @@ _NON_DEFAULTS = {
     "learning_rate": "adaptive",
     "learning_rate_init": 0.01,
     "power_t": 0.25,
+    "average": False,
     "max_iter": 3,
     "tol": 0.5,
     "n_iter_no_change": 2,

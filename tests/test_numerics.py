@@ -108,6 +108,39 @@ def test_non_finite_loss_restores_weights_and_lowers_the_step():
     assert reg.score(X, y) > 0.5
 
 
+class _NaNGradientOnCalls(torch.nn.Module):
+    """Squared error whose value stays finite but whose gradient is NaN on
+    the given (0-based) calls: the step leaves the weights non-finite."""
+
+    def __init__(self, bad_calls):
+        super().__init__()
+        self.bad_calls = set(bad_calls)
+        self.calls = 0
+
+    def forward(self, prediction, target):
+        loss = HalfSquaredError()(prediction, target)
+        if self.calls in self.bad_calls:
+            # adds 0, with the gradient inf * 0 = NaN
+            loss = loss + (prediction - prediction.detach()).abs().sqrt()
+        self.calls += 1
+        return loss
+
+
+class _NaNStepRegressor(GMNMRegressor):
+    def _criterion(self):
+        return _NaNGradientOnCalls({3})
+
+
+def test_non_finite_step_does_not_leave_a_non_finite_average():
+    with pytest.warns(RuntimeWarning, match="non-finite.*lowered the learning rate"):
+        reg = _NaNStepRegressor(
+            batch_size=100, early_stopping=False, **SETTINGS
+        ).fit(X, y)
+    assert reg.average and _parameters_finite(reg)
+    assert np.isfinite(reg.predict(X)).all()
+    assert reg.score(X, y) > 0.5
+
+
 def test_non_finite_guard_restores_its_snapshot_exactly_and_unaliased():
     torch.manual_seed(0)
     module = GMNM(3, 1, n_components=4, linear_term=True)

@@ -406,3 +406,92 @@ def test_early_stopping_is_not_reported_as_an_interrupt():
         warnings.simplefilter("error")
         reg.fit(X_reg, y_reg)
     assert reg.n_iter_ == 2
+
+
+class RecordSteps(Callback):
+    """Record the weights after every training step (the optimiser's own)."""
+
+    def __init__(self, sink):
+        self.sink = sink  # key of _STEPS (the estimator deep-copies callbacks)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            _STEPS[self.sink].append(
+                [p.detach().double().clone() for p in net.module_.parameters()]
+            )
+
+
+_STEPS: dict = {}
+
+
+def _averaged(steps, start, warmup=10.0, min_rate=0.01):
+    average = [p.clone() for p in start]
+    for t, weights in enumerate(steps, 1):
+        rate = max((warmup - 1.0) / (warmup + t), min_rate)
+        average = [a + rate * (w - a) for a, w in zip(average, weights, strict=True)]
+    return average
+
+
+@pytest.mark.parametrize("average", [True, False])
+def test_average_keeps_the_moving_average_of_the_steps(average):
+    _STEPS[average] = []
+    start = GMNMRegressor(
+        n_components=8, max_iter=1, learning_rate_init=1e-300, random_state=0,
+        early_stopping=False, batch_size=16,
+    ).fit(X_reg, y_curved)
+    reg = GMNMRegressor(
+        n_components=8, max_iter=4, random_state=0, early_stopping=False,
+        batch_size=16, average=average, callbacks=[RecordSteps(average)],
+    ).fit(X_reg, y_curved)
+    steps = _STEPS.pop(average)
+    assert len(steps) == 4 * 13
+    kept = [p.detach().double() for p in reg.module_.parameters()]
+    initial = [p.detach().double() for p in start.module_.parameters()]
+    expected = _averaged(steps, initial) if average else steps[-1]
+    for got, want in zip(kept, expected, strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+    # The average is not the last step: the test can tell them apart.
+    assert not np.allclose(kept[0].numpy(), (steps[-1] if average else
+                           _averaged(steps, initial))[0].numpy(), atol=1e-6)
+
+
+class RecordEpochs(Callback):
+    """Record the weights that the validation score saw at each epoch's end."""
+
+    def on_epoch_end(self, net, **kwargs):
+        _STEPS["epochs"].append(
+            [p.detach().double().clone() for p in net.module_.parameters()]
+        )
+
+
+def test_average_is_what_early_stopping_scores_and_keeps():
+    _STEPS["steps"], _STEPS["epochs"] = [], []
+    reg = GMNMRegressor(
+        n_components=8, max_iter=30, random_state=0, early_stopping=True,
+        callbacks=[RecordSteps("steps"), RecordEpochs()],
+    ).fit(X_reg, y_curved)
+    steps, epochs = _STEPS.pop("steps"), _STEPS.pop("epochs")
+    assert reg.average and len(epochs) == reg.n_iter_ == len(reg.validation_scores_)
+    # At an epoch's end (where the score is taken) the weights are the
+    # average of the steps so far, not the last step.
+    per_epoch = len(steps) // len(epochs)
+    last = steps[per_epoch - 1]
+    assert not np.allclose(epochs[0][0].numpy(), last[0].numpy(), atol=1e-6)
+    # The fitted model holds the weights of the best-scored epoch.
+    best = int(np.argmax(reg.validation_scores_))
+    assert reg.validation_scores_[best] == reg.best_validation_score_
+    for got, want in zip(reg.module_.parameters(), epochs[best], strict=True):
+        np.testing.assert_allclose(got.detach().double().numpy(), want.numpy())
+
+
+def test_partial_fit_does_not_average():
+    _STEPS["partial"] = []
+    reg = GMNMRegressor(
+        n_components=8, random_state=0, batch_size=50,
+        callbacks=[RecordSteps("partial")],
+    )
+    reg.partial_fit(X_reg, y_curved)
+    steps = _STEPS.pop("partial")
+    assert len(steps) == 4
+    for got, want in zip(reg.module_.parameters(), steps[-1], strict=True):
+        np.testing.assert_allclose(got.detach().double().numpy(), want.numpy())
