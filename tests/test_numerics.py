@@ -76,17 +76,23 @@ def test_huge_learning_rate_leaves_finite_weights(covariance_type, learning_rate
 
 
 class _NaNOnCalls(torch.nn.Module):
-    """Squared error that returns NaN on the given (0-based) calls."""
+    """Squared error that goes wrong on the given (0-based) calls: its value
+    is NaN (``kind='loss'``), or its value stays finite and its gradient is
+    NaN, so that the step leaves the weights non-finite (``kind='step'``)."""
 
-    def __init__(self, bad_calls):
+    def __init__(self, bad_calls, kind="loss"):
         super().__init__()
         self.bad_calls = set(bad_calls)
+        self.kind = kind
         self.calls = 0
 
     def forward(self, prediction, target):
         loss = HalfSquaredError()(prediction, target)
         if self.calls in self.bad_calls:
-            loss = loss * torch.nan
+            if self.kind == "loss":
+                loss = loss * torch.nan
+            else:  # adds 0, with the gradient inf * 0 = NaN
+                loss = loss + (prediction - prediction.detach()).abs().sqrt()
         self.calls += 1
         return loss
 
@@ -108,27 +114,9 @@ def test_non_finite_loss_restores_weights_and_lowers_the_step():
     assert reg.score(X, y) > 0.5
 
 
-class _NaNGradientOnCalls(torch.nn.Module):
-    """Squared error whose value stays finite but whose gradient is NaN on
-    the given (0-based) calls: the step leaves the weights non-finite."""
-
-    def __init__(self, bad_calls):
-        super().__init__()
-        self.bad_calls = set(bad_calls)
-        self.calls = 0
-
-    def forward(self, prediction, target):
-        loss = HalfSquaredError()(prediction, target)
-        if self.calls in self.bad_calls:
-            # adds 0, with the gradient inf * 0 = NaN
-            loss = loss + (prediction - prediction.detach()).abs().sqrt()
-        self.calls += 1
-        return loss
-
-
 class _NaNStepRegressor(GMNMRegressor):
     def _criterion(self):
-        return _NaNGradientOnCalls({3})
+        return _NaNOnCalls({3}, kind="step")
 
 
 def test_non_finite_step_does_not_leave_a_non_finite_average():
