@@ -352,16 +352,19 @@ class WeightAveraging(Callback):
 
     def on_train_begin(self, net: NeuralNet, X: Any = None, y: Any = None, **kwargs):
         self._restart(net)
-        self.trajectory_: list[Tensor] | None = None
+        # Adam's own weights while the average stands in (buffers kept
+        # across epochs).
+        self.trajectory_ = [p.clone() for p in self._parameters(net)]
+        self.standing_in_ = False
         self.steps_ = 0
 
     def on_batch_begin(self, net: NeuralNet, batch: Any = None,
                        training: bool = False, **kwargs):
         # Here rather than at the epoch's beginning: a stop raised there
         # must leave the average in place.
-        if training and self.trajectory_ is not None:
+        if training and self.standing_in_:
             torch._foreach_copy_(self._parameters(net), self.trajectory_)
-            self.trajectory_ = None
+            self.standing_in_ = False
 
     def on_batch_end(self, net: NeuralNet, batch: Any = None, training: bool = False,
                      **kwargs):
@@ -375,8 +378,9 @@ class WeightAveraging(Callback):
         parameters = self._parameters(net)
         if not all(bool(torch.isfinite(a).all()) for a in self.average_):
             self._restart(net)
-        self.trajectory_ = [p.clone() for p in parameters]
+        torch._foreach_copy_(self.trajectory_, parameters)
         torch._foreach_copy_(parameters, self.average_)
+        self.standing_in_ = True
 
 
 class ValidationScore(Callback):
