@@ -21,7 +21,6 @@ import numpy as np
 import scipy.optimize
 import torch
 from skorch.callbacks import LRScheduler
-from threadpoolctl import threadpool_limits
 from torch.nn.utils import parameters_to_vector
 from tqdm.auto import tqdm
 
@@ -40,6 +39,7 @@ from ._engine import (
 )
 from ._loss import PENALISED_PATTERN, penalised_parameters, weighted_mean_loss
 from ._optim import Adam
+from ._parallel import thread_pools
 from ._sparse import StandardizedRows
 
 #: Elements (rows x max(features, components x rank)) of one chunk of the
@@ -438,7 +438,7 @@ def fit_lbfgs(
     try:
         # scipy's L-BFGS-B works on vectors of a few thousand entries; BLAS
         # threads only add wake-up costs there (50x on a busy 2-core CPU).
-        with threadpool_limits(limits=1, user_api="blas"), explain_cuda_oom("fit"):
+        with thread_pools().limit(limits=1, user_api="blas"), explain_cuda_oom("fit"):
             result = scipy.optimize.minimize(
                 objective,
                 iterate,

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._sparse import robust_center_and_scale, smooth_clip
 from sklearn_gmnm.nn import GMNM
+from sklearn_gmnm.nn import _functional as F
 from sklearn_gmnm.nn._trunk import split_network
 
 # (no early stopping: the statistics are then those of all the rows)
@@ -62,7 +63,7 @@ def test_robust_map_clips_the_gaussians_not_the_linear_term():
     )
     assert reg._x_clip is None and reg.module_.input_clip == 3.0
     z = torch.from_numpy(reg._standardize(X_skewed)).float()
-    clipped = z / torch.sqrt(1 + (z / 3) ** 2)
+    clipped = F.smooth_clip(z, 3.0)
     with torch.no_grad():
         plain = GMNM(2, 1, n_components=reg.module_.n_components, linear_term=True)
         plain.load_state_dict(reg.module_.state_dict())
@@ -125,6 +126,18 @@ def test_robust_statistics_are_weighted_and_equal_for_sparse_input():
     b = _fit(GMNMRegressor(input_scaling="robust", **FAST), X_sparse.toarray(), target)
     np.testing.assert_allclose(a.predict(X_sparse), b.predict(X_sparse.toarray()),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_layer_clip_is_the_map_of_the_inputs(dtype):
+    # The layer's torch clip and the estimator's numpy clip (used before a
+    # trunk) are the same map: z / sqrt(1 + (z / bound)^2).
+    z = np.r_[np.linspace(-50, 50, 1001), [-1e6, 1e6, 0.0]]
+    expected = z / np.sqrt(1 + (z / 3.0) ** 2)
+    out = F.smooth_clip(torch.as_tensor(z, dtype=dtype), 3.0).numpy()
+    rtol = 1e-6 if dtype == torch.float32 else 1e-13
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=0)
+    np.testing.assert_allclose(smooth_clip(z.copy(), 3.0), expected, rtol=1e-13)
 
 
 def test_smooth_clip_saturates_without_overflow():
