@@ -455,7 +455,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         Xs = self._standardized_rows(X)
         if not continues:
             with initialization_threads(self.n_jobs):
-                self._initialize_module(Xs, ridge_targets, sample_weight, rng)
+                self._initialize_module(Xs, ridge_targets, sample_weight, rng, targets)
 
         problem = TrainingProblem(
             module=self.module_,
@@ -619,6 +619,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         ridge_targets: np.ndarray,
         sample_weight: np.ndarray | None,
         rng: np.random.RandomState,
+        targets: np.ndarray | None = None,
     ) -> None:
         """Build the module, initialise it from data and reset the fit record.
 
@@ -684,16 +685,21 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
             init=self.init,
             sample_weight=sample_weight,
             ridge_alpha=START_RIDGE_ALPHA,
-            loss=self._start_loss(),
             max_samples=MAX_INIT_SAMPLES,
             random_state=rng,
         )
         self.module_ = module
+        self._adjust_start(module, Xs, targets, sample_weight)
         self._reset_record()
 
-    def _start_loss(self) -> str:
-        """The loss whose start :func:`init_from_data` fits (see its ``loss``)."""
-        return "squared_error"
+    def _adjust_start(
+        self,
+        module: torch.nn.Module,
+        Xs: np.ndarray,
+        targets: np.ndarray | None,
+        sample_weight: np.ndarray | None,
+    ) -> None:
+        """Adapt the data-driven start to the loss (nothing to do by default)."""
 
     # -- the fit record ---------------------------------------------------
     def _reset_record(self) -> None:

@@ -8,9 +8,7 @@ Three steps, each a function of its own:
    cluster, so that ``y^2`` is of order one for the cluster's points;
 3. :func:`fit_mixing_weights`: a ridge least-squares fit of the targets on the
    Gaussian activations (the classic RBF-network fit), and on the inputs
-   themselves when the layer has a linear term; for counts,
-   :func:`fit_poisson_mixing_weights` fits the same columns by penalised
-   Poisson regression (log link) instead.
+   themselves when the layer has a linear term.
 
 Everything is computed in float64 on the CPU and copied into the layer at
 the end; training then only refines a model that is already good.
@@ -26,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import logsumexp
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
@@ -42,7 +39,6 @@ __all__ = [
     "place_centers",
     "fit_widths",
     "fit_mixing_weights",
-    "fit_poisson_mixing_weights",
 ]
 
 #: Typical squared distance ``y^2`` of a cluster's points to its center after
@@ -51,13 +47,6 @@ TARGET_SQUARED_DISTANCE = 0.25
 
 #: Rows (drawn at random) that :func:`init_from_data` uses by default.
 MAX_INIT_SAMPLES = 20_000
-
-#: Offset of the Poisson start's first ridge fit, in units of the target's
-#: mean: it fits ``log(y / mean + POISSON_LOG_OFFSET)``, finite at ``y = 0``.
-POISSON_LOG_OFFSET = 0.1
-
-#: Most reweighted ridge solves of :func:`fit_poisson_mixing_weights`.
-POISSON_IRLS_ITER = 8
 
 
 def _as_float64_array(data: Any) -> np.ndarray:
@@ -330,110 +319,6 @@ def fit_mixing_weights(
     return coef.T, y_mean - g_mean @ coef
 
 
-def _poisson_half_deviance(
-    Y: np.ndarray, eta: np.ndarray, w: np.ndarray
-) -> np.ndarray:
-    """Weighted half Poisson deviance per output, up to a constant in ``eta``."""
-    return w @ (np.exp(eta) - Y * eta)
-
-
-def fit_poisson_mixing_weights(
-    G: np.ndarray,
-    Y: np.ndarray,
-    *,
-    sample_weight: np.ndarray | None = None,
-    ridge_alpha: float | str = 1e-3,
-    fit_intercept: bool = True,
-    max_iter: int = POISSON_IRLS_ITER,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Penalised Poisson regression (log link) of ``Y`` on the activations ``G``.
-
-    The counterpart of :func:`fit_mixing_weights` for the Poisson loss: the
-    coefficients make ``exp(G @ weight.T + bias)`` the mean of ``Y``. It
-    starts from the ridge fit of ``log(Y / mean + 0.1)`` and improves it by
-    iteratively reweighted least squares, each step a weighted ridge solve
-    of :func:`fit_mixing_weights` (rows weighted by the current mean,
-    ``ridge_alpha`` as there, 'auto' chosen again at each step), halved
-    while it does not lower the deviance. The intercept ends at its
-    maximum-likelihood value given the rest: the (weighted) mean prediction
-    equals the mean target.
-
-    Parameters
-    ----------
-    G : ndarray of shape (n_samples, n_regressors)
-        Gaussian activations, followed by the inputs when the layer has a
-        linear term.
-    Y : ndarray of shape (n_samples, n_outputs)
-        Non-negative targets, each with a positive (weighted) mean.
-    sample_weight : ndarray of shape (n_samples,), default=None
-        Row weights.
-    ridge_alpha : float or 'auto', default=1e-3
-        Relative penalty of each weighted ridge solve (see
-        :func:`fit_mixing_weights`).
-    fit_intercept : bool, default=True
-        Whether to fit an unpenalised intercept.
-    max_iter : int, default=8
-        Most reweighted solves per output; 0 keeps the ridge fit on the log.
-
-    Returns
-    -------
-    weight : ndarray of shape (n_outputs, n_regressors)
-        Coefficients of the columns of ``G``, on the log scale.
-    bias : ndarray of shape (n_outputs,)
-        Intercept on the log scale (zeros when ``fit_intercept=False``).
-    """
-    w = np.ones(G.shape[0]) if sample_weight is None else sample_weight
-    mean = w @ Y / w.sum()
-    if (Y < 0).any() or not np.all(mean > 0):
-        raise ValueError(
-            "A Poisson start needs non-negative targets, each with a positive "
-            "(weighted) mean."
-        )
-    # Without an intercept the log of the mean cannot be added back: fit the
-    # targets as they are.
-    scale = mean if fit_intercept else np.ones_like(mean)
-    Ys = Y / scale
-    weight, bias = fit_mixing_weights(
-        G,
-        np.log(Y / mean + POISSON_LOG_OFFSET) + np.log(mean / scale),
-        sample_weight=w,
-        ridge_alpha=ridge_alpha,
-        fit_intercept=fit_intercept,
-    )
-    for k in range(Y.shape[1]):
-        coef, b, y = weight[k], bias[k], Ys[:, k]
-        eta = G @ coef + b
-        deviance = _poisson_half_deviance(y, eta, w)
-        for _ in range(max_iter):
-            mu = np.exp(np.clip(eta, -30.0, 30.0))
-            step_coef, step_b = fit_mixing_weights(
-                G,
-                (eta + (y - mu) / mu)[:, None],
-                sample_weight=w * mu,
-                ridge_alpha=ridge_alpha,
-                fit_intercept=fit_intercept,
-            )
-            step = 1.0
-            while step >= 1 / 32:
-                new_coef = coef + step * (step_coef[0] - coef)
-                new_b = b + step * (step_b[0] - b)
-                new_eta = G @ new_coef + new_b
-                new_deviance = _poisson_half_deviance(y, new_eta, w)
-                if new_deviance < deviance:
-                    break
-                step /= 2
-            if not new_deviance < deviance:
-                break
-            converged = deviance - new_deviance <= 1e-8 * abs(deviance)
-            coef, b, eta, deviance = new_coef, new_b, new_eta, new_deviance
-            if converged:
-                break
-        if fit_intercept:
-            b = b + np.log(w @ y) - logsumexp(eta, b=w)
-        weight[k], bias[k] = coef, b + np.log(scale[k])
-    return weight, bias
-
-
 @torch.no_grad()
 def init_from_data(
     module: GMNM,
@@ -443,7 +328,6 @@ def init_from_data(
     init: str = "kmeans",
     sample_weight: Any = None,
     ridge_alpha: float | str = 1e-3,
-    loss: str = "squared_error",
     max_samples: int = MAX_INIT_SAMPLES,
     random_state: Any = None,
 ) -> GMNM:
@@ -452,11 +336,8 @@ def init_from_data(
     Centers come from k-means (or random rows), widths from each cluster's
     spread, and, when ``y`` is given, mixing weights, bias and linear term
     from a ridge least-squares fit of ``y`` on the activations (and on ``X``
-    itself, for a layer with ``linear_term=True``), or, with
-    ``loss='poisson'``, from a penalised Poisson regression on the same
-    columns, so that the layer outputs the log of the mean of ``y``. This is
-    how the estimators start; a torch user calls it on a layer of their own
-    network.
+    itself, for a layer with ``linear_term=True``). This is how the
+    estimators start; a torch user calls it on a layer of their own network.
 
     The widths fit the spread of ``X`` as it is now: call it on inputs that
     keep their distribution during training (raw or normalised features).
@@ -485,11 +366,6 @@ def init_from_data(
     ridge_alpha : float or 'auto', default=1e-3
         Relative ridge penalty of the mixing-weight fit; ``'auto'`` chooses
         it by leave-one-out error (see :func:`fit_mixing_weights`).
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss the layer will be trained with. ``'poisson'`` (non-negative
-        ``y``, each output with a positive mean) fits the mixing weights by
-        :func:`fit_poisson_mixing_weights`: the layer's output is then the
-        log of the mean, as with ``MLPRegressor(loss='poisson')``.
     max_samples : int, default=20_000
         Rows (drawn at random) used for the initialisation.
     random_state : int, RandomState instance or None, default=None
@@ -518,10 +394,6 @@ def init_from_data(
         )
     if X.shape[0] == 0:
         raise ValueError("X has no rows: at least one is needed to initialise.")
-    if loss not in ("squared_error", "poisson"):
-        raise ValueError(
-            f"loss must be 'squared_error' or 'poisson', got {loss!r}."
-        )
     if not np.isfinite(X).all():
         raise ValueError("X contains NaN or infinity.")
     rng = check_random_state(random_state)
@@ -563,8 +435,7 @@ def init_from_data(
             )
         G = activations(Z_sub, centers, projections, module.covariance_type)
         linear = module.linear_weight is not None
-        fit = fit_poisson_mixing_weights if loss == "poisson" else fit_mixing_weights
-        weight, bias = fit(
+        weight, bias = fit_mixing_weights(
             np.hstack([G, X_sub]) if linear else G,
             Y[rows],
             sample_weight=w_sub,
@@ -622,7 +493,6 @@ def init_network_from_data(
     init: str = "kmeans",
     sample_weight: np.ndarray | None = None,
     ridge_alpha: float | str = 1e-3,
-    loss: str = "squared_error",
     max_samples: int = 20_000,
     random_state: np.random.RandomState,
 ) -> torch.nn.Module:
@@ -650,8 +520,6 @@ def init_network_from_data(
     ridge_alpha : float or 'auto', default=1e-3
         Relative ridge penalty of the head's mixing weights (see
         :func:`fit_mixing_weights`).
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        How the head's mixing weights are fitted (see :func:`init_from_data`).
     max_samples : int, default=20_000
         Rows used for the head's initialisation.
     random_state : RandomState instance
@@ -671,7 +539,6 @@ def init_network_from_data(
             init=init,
             sample_weight=sample_weight,
             ridge_alpha=ridge_alpha,
-            loss=loss,
             max_samples=max_samples,
             random_state=random_state,
         )
@@ -684,7 +551,6 @@ def init_network_from_data(
         init=init,
         sample_weight=None if sample_weight is None else sample_weight[rows],
         ridge_alpha=ridge_alpha,
-        loss=loss,
         max_samples=max_samples,
         random_state=random_state,
     )

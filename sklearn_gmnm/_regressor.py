@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import xlogy
+from scipy.special import logsumexp, xlogy
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
@@ -14,11 +14,17 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import (
     BaseGMNM,
     _weighted_mean_and_scale,
+    module_dtype,
     unchanged_on_error,
 )
 from ._docstrings import fill_doc
 from ._loss import HalfPoissonDeviance, HalfSquaredError
 from ._validation import validate_X_y_regression
+from .nn._trunk import split_network
+
+#: Offset of the Poisson ridge start, in units of the target's mean: the
+#: ridge fits ``log(y / mean + POISSON_RIDGE_OFFSET)``, finite at ``y = 0``.
+POISSON_RIDGE_OFFSET = 0.1
 
 
 @fill_doc
@@ -58,9 +64,8 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
           positive. The targets must be non-negative, with a positive
           (weighted) mean. They are divided by their (weighted) mean
           instead of being standardised, so that they stay non-negative,
-          and the start fits the mixing weights by penalised Poisson
-          regression (:func:`~sklearn_gmnm.init_from_data` with
-          ``loss='poisson'``) instead of the ridge. The
+          and the ridge start fits ``log(y / mean + 0.1)``, after which the
+          intercept is set to its Poisson maximum-likelihood value. The
           validation score of early stopping is then the fraction of
           Poisson deviance explained (D^2) instead of R^2.
 
@@ -229,10 +234,41 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
                 f"fitted with {self.n_outputs_}."
             )
         Ys = (Y - self._y_mean) / self._y_scale
+        if self._poisson():
+            return Ys, np.log(np.maximum(Ys, 0.0) + POISSON_RIDGE_OFFSET)
         return Ys, Ys
 
-    def _start_loss(self) -> str:
-        return "poisson" if self._poisson() else "squared_error"
+    def _adjust_start(
+        self,
+        module: torch.nn.Module,
+        Xs: np.ndarray,
+        targets: np.ndarray | None,
+        sample_weight: np.ndarray | None,
+    ) -> None:
+        """Poisson: set the intercept to its maximum-likelihood value.
+
+        The ridge start fits ``log(y + offset)``, whose exponential is biased;
+        the intercept that makes the (weighted) mean prediction equal the
+        mean target is the Poisson deviance's minimiser over the intercept.
+        """
+        if not self._poisson() or targets is None:
+            return
+        head = split_network(module)[1]
+        if head.bias is None:
+            return
+        dtype = module_dtype(module)
+        chunk = self._predict_chunk_rows()
+        with torch.no_grad():
+            eta = np.vstack([
+                module(torch.as_tensor(Xs[i : i + chunk], dtype=dtype))
+                .double()
+                .numpy()
+                for i in range(0, Xs.shape[0], chunk)
+            ])
+        w = np.ones(Xs.shape[0]) if sample_weight is None else sample_weight
+        shift = np.log(w @ targets) - logsumexp(eta, axis=0, b=w[:, None])
+        with torch.no_grad():
+            head.bias += torch.as_tensor(shift, dtype=head.bias.dtype)
 
     def _validation_score(
         self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None

@@ -9,14 +9,12 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import PoissonRegressor
 from sklearn.neural_network import MLPRegressor
 from sklearn.neural_network._base import poisson_loss
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_gmnm import GMNMClassifier, GMNMRegressor, init_from_data
+from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._initialization import (
-    fit_poisson_mixing_weights,
     glorot_uniform_,
     init_network_from_data,
     trunk_features,
@@ -345,52 +343,10 @@ def test_poisson_start_matches_the_weighted_mean_of_the_targets():
         np.average(y_counts, weights=w),
         rtol=1e-4,
     )
-    # The Poisson start already explains part of the deviance.
+    # The ridge start on log(y) already explains part of the deviance.
     pred = reg.predict(X_counts)
     null = _mean_poisson_deviance(y_counts, np.full_like(y_counts, y_counts.mean()))
     assert _mean_poisson_deviance(y_counts, pred) < 0.8 * null
-
-
-def test_poisson_mixing_weights_are_the_poisson_maximum_likelihood():
-    # With a negligible penalty the start's mixing weights are the Poisson
-    # regression of the targets on the columns (here the inputs), as
-    # scikit-learn's unpenalised PoissonRegressor finds it; with weights.
-    w = np.where(X_counts[:, 2] > 0, 3.0, 1.0)
-    weight, bias = fit_poisson_mixing_weights(
-        X_counts, y_counts[:, None], sample_weight=w, ridge_alpha=1e-12
-    )
-    glm = PoissonRegressor(alpha=0.0, solver="newton-cholesky", tol=1e-12)
-    glm.fit(X_counts, y_counts, sample_weight=w)
-    np.testing.assert_allclose(weight[0], glm.coef_, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(bias[0], glm.intercept_, rtol=1e-6)
-
-
-def test_poisson_start_fits_the_counts_better_than_the_ridge_on_their_log():
-    rng = np.random.RandomState(1)
-    G = rng.uniform(size=(400, 6))
-    Y = rng.poisson(np.exp(G @ [2.0, -1.0, 0.5, 0.0, 1.0, -2.0])[:, None] * [1, 4])
-
-    def deviance(weight, bias):
-        return _mean_poisson_deviance(Y, np.exp(G @ weight.T + bias))
-
-    # max_iter=0 keeps the ridge fit on log(y / mean + 0.1), biased low.
-    log_ridge = fit_poisson_mixing_weights(G, Y, max_iter=0, ridge_alpha="auto")
-    poisson = fit_poisson_mixing_weights(G, Y, ridge_alpha="auto")
-    assert deviance(*poisson) < 0.95 * deviance(*log_ridge)
-    # Each output's intercept is at its optimum: mean prediction = mean target.
-    np.testing.assert_allclose(
-        np.exp(G @ poisson[0].T + poisson[1]).mean(0), Y.mean(0), rtol=1e-10
-    )
-
-
-def test_poisson_start_refuses_targets_it_cannot_fit():
-    G = np.ones((4, 2))
-    with pytest.raises(ValueError, match="non-negative targets"):
-        fit_poisson_mixing_weights(G, np.array([[1.0], [-1.0], [0.0], [2.0]]))
-    with pytest.raises(ValueError, match="positive"):
-        fit_poisson_mixing_weights(G, np.zeros((4, 1)))
-    with pytest.raises(ValueError, match="loss must be"):
-        init_from_data(GMNM(2, 1, n_components=2), G, np.ones(4), loss="gamma")
 
 
 def test_poisson_is_scale_equivariant_and_multi_output():
