@@ -671,31 +671,34 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 linear_term=self.linear_term,
                 input_clip=self._input_clip(),
             )
+        X_init, ridge_init, w_init = Xs, ridge_targets, sample_weight
         if isinstance(Xs, StandardizedRows):
             # Densify only the rows the initialisation uses: the same draw
             # as init_from_data's own (which then keeps them all), so that
             # sparse and dense inputs start alike.
             rows = subsample(Xs.shape[0], MAX_INIT_SAMPLES, sample_weight, rng)
-            Xs, ridge_targets = Xs[rows], ridge_targets[rows]
-            sample_weight = None if sample_weight is None else sample_weight[rows]
+            X_init, ridge_init = Xs[rows], ridge_targets[rows]
+            w_init = None if sample_weight is None else sample_weight[rows]
         init_network_from_data(
             module,
-            Xs,
-            ridge_targets,
+            X_init,
+            ridge_init,
             init=self.init,
-            sample_weight=sample_weight,
+            sample_weight=w_init,
             ridge_alpha=START_RIDGE_ALPHA,
             max_samples=MAX_INIT_SAMPLES,
             random_state=rng,
         )
         self.module_ = module
+        # The adjustment sees every training row, dense or sparse (a chunk
+        # at a time).
         self._adjust_start(module, Xs, targets, sample_weight)
         self._reset_record()
 
     def _adjust_start(
         self,
         module: torch.nn.Module,
-        Xs: np.ndarray,
+        Xs: np.ndarray | StandardizedRows,
         targets: np.ndarray | None,
         sample_weight: np.ndarray | None,
     ) -> None:

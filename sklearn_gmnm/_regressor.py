@@ -19,6 +19,7 @@ from ._base import (
 )
 from ._docstrings import fill_doc
 from ._loss import HalfPoissonDeviance, HalfSquaredError
+from ._sparse import StandardizedRows
 from ._validation import validate_X_y_regression
 from .nn._trunk import split_network
 
@@ -241,7 +242,7 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
     def _adjust_start(
         self,
         module: torch.nn.Module,
-        Xs: np.ndarray,
+        Xs: np.ndarray | StandardizedRows,
         targets: np.ndarray | None,
         sample_weight: np.ndarray | None,
     ) -> None:

@@ -67,6 +67,19 @@ def test_classifier_on_sparse_equals_dense(setting, target):
     assert sparse.score(sp.csr_matrix(X), target) == dense.score(X, target)
 
 
+def test_poisson_start_on_sparse_rows_beyond_the_init_sample(monkeypatch):
+    # More training rows than the initialisation draws: the start's
+    # intercept still sees every row, sparse as dense (it used to see the
+    # sparse input's drawn rows against all the targets, and fail).
+    monkeypatch.setattr(_base, "MAX_INIT_SAMPLES", 100)
+    counts = np.floor(np.abs(y))
+    dense = _fit(GMNMRegressor, X, counts, weights, loss="poisson")
+    sparse = _fit(GMNMRegressor, sp.csr_matrix(X), counts, weights, loss="poisson")
+    np.testing.assert_allclose(
+        sparse.predict(sp.csr_matrix(X)), dense.predict(X), rtol=1e-5
+    )
+
+
 def test_partial_fit_on_sparse_chunks_equals_dense():
     dense = GMNMRegressor(n_components=8, random_state=0)
     sparse = GMNMRegressor(n_components=8, random_state=0)
