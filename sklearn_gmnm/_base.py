@@ -64,8 +64,14 @@ SOLVERS = ("adam", "lbfgs")
 _AUTO_LBFGS_ITER = 500
 
 #: ``max_iter='auto'`` for ``'adam'``: epochs (MLP's default; a cap that
-#: the early-stopping rule ends an ordinary fit well before).
+#: the early-stopping rule ends an ordinary fit well before) ...
 _AUTO_ADAM_EPOCHS = 200
+
+#: ... or more on small data sets: at least this many steps. Under 300
+#: rows an epoch is one step, and 200 steps cut off fits whose loss still
+#: fell (``load_iris`` stops by itself after 180 to 363; see
+#: ``benchmarks/RESULTS.md``).
+_AUTO_ADAM_STEPS = 1000
 
 #: ``n_iter_no_change='auto'``: at least this many epochs, and at least
 #: ``_AUTO_PATIENCE_STEPS`` steps, so that a small data set (a step or two
@@ -477,7 +483,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
                 else min(self.batch_size, X.shape[0])
             )
             steps_per_epoch = math.ceil(X.shape[0] / batch_size)
-            max_iter = 1 if incremental else self._max_iter()
+            max_iter = 1 if incremental else self._max_iter(steps_per_epoch)
             best, no_improvement_count = self._stopping_state
             record = fit_stochastic(
                 self,
@@ -560,11 +566,14 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Whether the current fit holds out a validation set."""
         return getattr(self, "_validates", False)
 
-    def _max_iter(self) -> int:
-        """``max_iter``, with ``'auto'`` resolved for the solver."""
+    def _max_iter(self, steps_per_epoch: int = 1) -> int:
+        """``max_iter``, with ``'auto'`` resolved for the solver (and, for
+        ``'adam'``, the steps an epoch takes)."""
         if self.max_iter != "auto":
             return self.max_iter
-        return _AUTO_LBFGS_ITER if self.solver == "lbfgs" else _AUTO_ADAM_EPOCHS
+        if self.solver == "lbfgs":
+            return _AUTO_LBFGS_ITER
+        return max(_AUTO_ADAM_EPOCHS, math.ceil(_AUTO_ADAM_STEPS / steps_per_epoch))
 
     def _patience(self, steps_per_epoch: int) -> int:
         """``n_iter_no_change`` in epochs, with ``'auto'`` resolved."""

@@ -146,8 +146,9 @@ SHARED_PARAMETERS = """\
     max_iter : int or 'auto', default='auto'
         For ``'adam'``, the maximum number of epochs of one ``fit``; for
         ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means 200
-        epochs for ``'adam'`` (MLP's default) and 500 iterations for
-        ``'lbfgs'``. It is a cap: the
+        epochs for ``'adam'`` (MLP's default), or as many as 1,000 steps
+        (mini-batches) take where that is more (under about 1,300 rows),
+        and 500 iterations for ``'lbfgs'``. It is a cap: the
         stopping rule (``tol``, ``n_iter_no_change``, ``early_stopping``)
         ends an ordinary fit first. When training ends on it instead, a
         ``ConvergenceWarning`` is issued.

@@ -4,7 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
@@ -100,3 +102,17 @@ def test_auto_ridge_penalty_shrinks_a_fit_of_noise():
     w_fixed, _ = fit_mixing_weights(G, noise, ridge_alpha=RIDGE_ALPHAS[0])
     w_auto, _ = fit_mixing_weights(G, noise, ridge_alpha="auto")
     assert np.linalg.norm(w_auto) < 0.5 * np.linalg.norm(w_fixed)
+
+
+@pytest.mark.parametrize("load", [load_iris, load_diabetes, load_breast_cancer])
+def test_default_fits_of_the_small_scikit_learn_sets_converge(load):
+    # The 'auto' budget is at least 1,000 steps: load_iris (one step an
+    # epoch) stops by itself after up to 363 epochs, past MLP's 200.
+    X, y = load(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    cls = GMNMRegressor if load is load_diabetes else GMNMClassifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fits = [cls(random_state=seed).fit(X, y) for seed in range(3)]
+    if load is load_iris:
+        assert max(fit.n_iter_ for fit in fits) > 200

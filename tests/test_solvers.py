@@ -69,12 +69,15 @@ def test_lbfgs_converged_fit_does_not_warn():
 
 
 def test_max_iter_auto_depends_on_the_solver():
-    # 'auto' gives Adam MLP's 200 epochs.
-    adam = GMNMRegressor(n_components=4, random_state=0, tol=0,
-                         n_iter_no_change=10**6)
-    with pytest.warns(ConvergenceWarning, match="max_iter=200 epochs"):
-        adam.fit(X_reg, y_reg)
-    assert adam.n_iter_ == 200
+    # 'auto' gives Adam MLP's 200 epochs when they make 1,000 steps (150
+    # rows in batches of 30: 5 an epoch), and 1,000 steps otherwise (in
+    # batches of 50: 3 an epoch, 334 epochs).
+    for batch_size, epochs in ((30, 200), (50, 334)):
+        adam = GMNMRegressor(n_components=4, random_state=0, tol=0,
+                             n_iter_no_change=10**6, batch_size=batch_size)
+        with pytest.warns(ConvergenceWarning, match=f"max_iter={epochs} epochs"):
+            adam.fit(X_reg, y_reg)
+        assert adam.n_iter_ == epochs
     lbfgs = GMNMRegressor(n_components=4, solver="lbfgs", tol=0, max_fun=10**6,
                           random_state=0).fit(X_reg, y_reg)
     assert 20 < lbfgs.n_iter_ <= 500
