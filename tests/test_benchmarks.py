@@ -129,3 +129,30 @@ def test_count_suites_run_every_model_with_the_poisson_loss(bench_defaults):
         assert np.isfinite(row["score"]) and row["score"] <= 1.0
     est = bench_defaults.make_model("gmnm", "count", False, 0)
     assert est.loss == "poisson"
+
+
+@pytest.fixture(scope="module")
+def suites():
+    yield from _load_program("suites")
+
+
+@pytest.fixture(scope="module")
+def datasets():
+    yield from _load_program("datasets")
+
+
+def test_the_suites_share_no_data_set(suites, datasets):
+    # A set chosen on must never be reported on as unseen, nor the reverse.
+    groups = [*suites.SUITES.values(), datasets.BENCHMARK, datasets.HOLDOUT]
+    names = [name for group in groups for name in group]
+    assert len(names) == len(set(names))
+    loaders = [loader for group in groups for loader in group.values()]
+    assert len(loaders) == len(set(loaders))
+
+
+def test_a_fresh_loader_keeps_text_categoricals(suites):
+    X, y, task = suites.german()
+    assert task == "classification" and set(np.unique(y)) <= {"1", "2"}
+    text = X.select_dtypes(exclude="number")
+    assert text.shape[1] == 13 and X.shape == (1000, 20)
+    assert not text.apply(lambda column: column.str.startswith(" ").any()).any()
