@@ -67,7 +67,7 @@ _AUTO_LBFGS_ITER = 500
 #: the early-stopping rule ends an ordinary fit well before) ...
 _AUTO_ADAM_EPOCHS = 200
 
-#: ... or more on small data sets: at least this many steps. Under 300
+#: ... or more on small data sets: at least this many steps. Up to 256
 #: rows an epoch is one step, and 200 steps cut off fits whose loss still
 #: fell (``load_iris`` stops by itself after 180 to 363; see
 #: ``benchmarks/RESULTS.md``).

@@ -147,7 +147,8 @@ SHARED_PARAMETERS = """\
         For ``'adam'``, the maximum number of epochs of one ``fit``; for
         ``'lbfgs'``, the maximum number of iterations. ``'auto'`` means 200
         epochs for ``'adam'`` (MLP's default), or as many as 1,000 steps
-        (mini-batches) take where that is more (under about 1,300 rows),
+        (mini-batches) take where that is more (fewer than five batches an
+        epoch: at most 1,024 training rows with the default batch size),
         and 500 iterations for ``'lbfgs'``. It is a cap: the
         stopping rule (``tol``, ``n_iter_no_change``, ``early_stopping``)
         ends an ordinary fit first. When training ends on it instead, a
