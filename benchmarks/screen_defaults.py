@@ -15,9 +15,8 @@ the ``base=`` column). Example::
 
 Some patch keys stand in for rules as they were being screened (``rows_per``,
 ``per_class``: the ``n_components`` rule; ``min_steps``, ``patience_steps``:
-the step-based epoch rules; ``logloss``: the classifier's validation score;
-``refit``: validation then refit on all rows); they replace functions of the
-package for the run only.
+the step-based epoch rules; ``refit``: validation then refit on all rows);
+they replace functions of the package for the run only.
 """
 
 import argparse
@@ -113,18 +112,6 @@ if "min_steps" in patch:
         )
 
     base.BaseGMNM._max_iter = mi
-if patch.get("logloss"):
-    from scipy.special import log_softmax
-
-    from sklearn_gmnm import GMNMClassifier
-
-    def vs(self, outputs, targets, sample_weight):
-        lp = log_softmax(outputs, axis=1)
-        return float(
-            np.average(lp[np.arange(len(targets)), targets], weights=sample_weight)
-        )
-
-    GMNMClassifier._validation_score = vs
 for k, v in patch.get("set", {}).items():
     assert hasattr(base, k), k
     setattr(base, k, v)

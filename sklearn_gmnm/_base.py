@@ -308,10 +308,12 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
         """Per-row loss with ``reduction='none'``."""
 
     @abstractmethod
-    def _validation_score(
-        self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
-    ) -> float:
-        """Score (higher is better) of raw module outputs on encoded targets."""
+    def _validation_scorer(
+        self, targets: np.ndarray, sample_weight: np.ndarray | None
+    ) -> Callable[[np.ndarray], float]:
+        """``score(outputs)``: score (higher is better) of raw module outputs
+        on these encoded targets, with what depends on the targets alone
+        computed once (the early-stopping rule scores every epoch)."""
 
     #: Parameters added after the first release, with the values that
     #: estimators saved before them implicitly had.
@@ -616,11 +618,9 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     ) -> tuple[np.ndarray, Callable[[np.ndarray], float]]:
         """Standardised held-out inputs and the score of outputs on them."""
         val_targets, _ = self._encode_targets(y_val)
-
-        def score(outputs: np.ndarray) -> float:
-            return self._validation_score(outputs, val_targets, w_val)
-
-        return self._standardized_rows(X_val), score
+        return self._standardized_rows(X_val), self._validation_scorer(
+            val_targets, w_val
+        )
 
     def _initialize_module(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -205,9 +206,9 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         logit_scale = np.log(9.0 * (n_classes - 1))
         return encoded, one_hot * logit_scale
 
-    def _validation_score(
-        self, outputs: np.ndarray, targets: np.ndarray, sample_weight: np.ndarray | None
-    ) -> float:
+    def _validation_scorer(
+        self, targets: np.ndarray, sample_weight: np.ndarray | None
+    ) -> Callable[[np.ndarray], float]:
         """Mean log-likelihood of the held-out labels (minus the log-loss).
 
         Rather than MLP's accuracy: on a small validation set accuracy moves
@@ -218,12 +219,21 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         """
         if self._is_multilabel():
             indicator = targets.astype(bool)
-            per_label = np.where(indicator, log_expit(outputs), log_expit(-outputs))
-            per_row = per_label.mean(axis=1)
+
+            def score(outputs: np.ndarray) -> float:
+                per_label = np.where(
+                    indicator, log_expit(outputs), log_expit(-outputs)
+                )
+                return float(np.average(per_label.mean(axis=1), weights=sample_weight))
+
         else:
-            log_proba = log_softmax(outputs, axis=1)
-            per_row = log_proba[np.arange(targets.shape[0]), targets]
-        return float(np.average(per_row, weights=sample_weight))
+            rows = np.arange(targets.shape[0])
+
+            def score(outputs: np.ndarray) -> float:
+                per_row = log_softmax(outputs, axis=1)[rows, targets]
+                return float(np.average(per_row, weights=sample_weight))
+
+        return score
 
     def _can_split(self, y: np.ndarray, n_validation: int) -> bool:
         """Whether the stratified split is possible: every class has two rows

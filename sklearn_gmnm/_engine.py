@@ -421,7 +421,7 @@ class ValidationScore(Callback):
         """Score of ``module`` on the held-out rows (in eval mode)."""
         training = module.training
         module.eval()
-        with torch.no_grad():
+        with torch.inference_mode():
             out = torch.cat(
                 [
                     module(self.X[start : start + self.chunk_size])

@@ -309,3 +309,24 @@ def test_fused_full_kernel_gradients_match_autograd_of_naive_formula():
         )
     for fused, naive in zip(*grads, strict=True):
         torch.testing.assert_close(fused, naive, rtol=1e-4, atol=1e-5)
+
+
+def test_full_kernel_without_gradients_matches_the_autograd_node():
+    # Under no_grad / inference_mode (the early-stopping score of every
+    # epoch) the 'full' kernel runs the same arithmetic outside its autograd
+    # node: equal to the last bit, and the node still serves training.
+    from sklearn_gmnm.nn._functional import gaussian_full
+
+    torch.manual_seed(0)
+    layer = GMNM(6, 2, n_components=9, rank=3)
+    x = torch.randn(25, 6)
+    trained = layer(x)
+    assert trained.grad_fn is not None
+    for context in (torch.no_grad, torch.inference_mode):
+        with context():
+            inferred = layer(x)
+        assert inferred.grad_fn is None
+        assert torch.equal(inferred, trained.detach())
+    with torch.no_grad():
+        direct = gaussian_full(x, layer.centers, layer.projections)
+    assert torch.equal(direct, layer.activations(x).detach())

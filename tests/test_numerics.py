@@ -277,3 +277,28 @@ def test_validation_r2_is_r2_score(weighted):
     expected = r2_score(targets, outputs, sample_weight=w)
     assert _r2(outputs, targets, w) == pytest.approx(expected, rel=1e-12)
     assert _r2(targets, targets, w) == 1.0
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_d2_is_the_poisson_d2_score(weighted):
+    # The early-stopping score of loss='poisson' is scikit-learn's D^2 of the
+    # Poisson deviance (d2_tweedie_score with power=1), from log-means, per
+    # output then averaged; a constant all-zero output scores 0.
+    from sklearn.metrics import d2_tweedie_score
+
+    from sklearn_gmnm._regressor import _d2_poisson_scorer
+
+    gen = np.random.RandomState(4)
+    targets = gen.poisson(3.0, size=(50, 3)).astype(float)
+    targets[:, 2] = 0.0
+    log_mean = np.log(targets + 1.0) + 0.2 * gen.randn(50, 3)
+    w = gen.uniform(0.1, 2.0, 50) if weighted else None
+    score = _d2_poisson_scorer(targets, w)
+    expected = [
+        d2_tweedie_score(targets[:, j], np.exp(log_mean[:, j]), sample_weight=w,
+                         power=1)
+        for j in range(2)
+    ]
+    assert score(log_mean) == pytest.approx((sum(expected) + 0.0) / 3, rel=1e-10)
+    # The scorer keeps no state between calls.
+    assert score(log_mean) == score(log_mean.copy())

