@@ -310,10 +310,11 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _validation_scorer(
         self, targets: np.ndarray, sample_weight: np.ndarray | None
-    ) -> Callable[[np.ndarray], float]:
+    ) -> Callable[[torch.Tensor], float]:
         """``score(outputs)``: score (higher is better) of raw module outputs
-        on these encoded targets, with what depends on the targets alone
-        computed once (the early-stopping rule scores every epoch)."""
+        (a float64 tensor on the CPU) on these encoded targets, with what
+        depends on the targets alone computed once (the early-stopping rule
+        scores every epoch)."""
 
     #: Parameters added after the first release, with the values that
     #: estimators saved before them implicitly had.
@@ -615,7 +616,7 @@ class BaseGMNM(BaseEstimator, metaclass=ABCMeta):
 
     def _validation(
         self, X_val: np.ndarray, y_val: np.ndarray, w_val: np.ndarray | None
-    ) -> tuple[np.ndarray, Callable[[np.ndarray], float]]:
+    ) -> tuple[np.ndarray, Callable[[torch.Tensor], float]]:
         """Standardised held-out inputs and the score of outputs on them."""
         val_targets, _ = self._encode_targets(y_val)
         return self._standardized_rows(X_val), self._validation_scorer(

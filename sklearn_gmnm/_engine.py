@@ -401,8 +401,8 @@ class ValidationScore(Callback):
     X : Tensor or SparseRows of shape (n_samples, n_features)
         Validation inputs, on the training device.
     score : callable
-        ``score(outputs)`` with the module's outputs as a float64 ndarray;
-        higher is better.
+        ``score(outputs)`` with the module's outputs as a float64 tensor on
+        the CPU; higher is better.
     chunk_size : int, default=8192
         Rows per forward pass.
     """
@@ -410,7 +410,7 @@ class ValidationScore(Callback):
     def __init__(
         self,
         X: Tensor | SparseRows,
-        score: Callable[[np.ndarray], float],
+        score: Callable[[Tensor], float],
         chunk_size: int = 8192,
     ):
         self.X = X
@@ -429,7 +429,7 @@ class ValidationScore(Callback):
                 ]
             )
         module.train(training)
-        return float(self.score(out.double().cpu().numpy()))
+        return float(self.score(out.double().cpu()))
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("valid_score", self.of(net.module_))

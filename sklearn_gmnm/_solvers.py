@@ -70,7 +70,8 @@ class TrainingProblem:
         Device to train on.
     validation : tuple of (ndarray, callable) or None, default=None
         Standardised held-out inputs and ``score(outputs) -> float`` (higher
-        is better) for early stopping.
+        is better; the outputs as a float64 tensor on the CPU) for early
+        stopping.
     """
 
     module: torch.nn.Module
@@ -81,7 +82,7 @@ class TrainingProblem:
     alpha: float
     device: torch.device
     validation: (
-        tuple[np.ndarray | StandardizedRows, Callable[[np.ndarray], float]] | None
+        tuple[np.ndarray | StandardizedRows, Callable[[torch.Tensor], float]] | None
     ) = None
 
     def tensors(self, dtype: torch.dtype) -> tuple:

@@ -265,7 +265,7 @@ def test_validation_r2_is_r2_score(weighted):
     # constant outputs included (exactly predicted: 1; otherwise: 0).
     from sklearn.metrics import r2_score
 
-    from sklearn_gmnm._regressor import _r2
+    from sklearn_gmnm._regressor import _r2_scorer
 
     gen = np.random.RandomState(3)
     targets = gen.randn(40, 4)
@@ -275,8 +275,9 @@ def test_validation_r2_is_r2_score(weighted):
     outputs[:, 3] = -2.0
     w = gen.uniform(0.1, 2.0, 40) if weighted else None
     expected = r2_score(targets, outputs, sample_weight=w)
-    assert _r2(outputs, targets, w) == pytest.approx(expected, rel=1e-12)
-    assert _r2(targets, targets, w) == 1.0
+    score = _r2_scorer(targets, w)
+    assert score(torch.as_tensor(outputs)) == pytest.approx(expected, rel=1e-12)
+    assert score(torch.as_tensor(targets)) == 1.0
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -299,6 +300,36 @@ def test_validation_d2_is_the_poisson_d2_score(weighted):
                          power=1)
         for j in range(2)
     ]
-    assert score(log_mean) == pytest.approx((sum(expected) + 0.0) / 3, rel=1e-10)
+    got = score(torch.as_tensor(log_mean))
+    assert got == pytest.approx((sum(expected) + 0.0) / 3, rel=1e-10)
     # The scorer keeps no state between calls.
-    assert score(log_mean) == score(log_mean.copy())
+    assert score(torch.as_tensor(log_mean)) == got
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_validation_score_of_the_classifier_is_minus_the_log_loss(multilabel, weighted):
+    # The classifier's early-stopping score is the (weighted) mean
+    # log-likelihood of the held-out labels: minus scikit-learn's log_loss
+    # (for multilabel, averaged over the labels).
+    from scipy.special import expit, softmax
+    from sklearn.metrics import log_loss
+
+    gen = np.random.RandomState(5)
+    n, k = 30, 4
+    outputs = 2.0 * gen.randn(n, k)
+    w = gen.uniform(0.1, 2.0, n) if weighted else None
+    clf = GMNMClassifier()
+    clf._multilabel = multilabel  # what fit records
+    if multilabel:
+        targets = gen.randint(0, 2, size=(n, k))
+        p = expit(outputs)
+        expected = -np.mean(
+            [log_loss(targets[:, j], p[:, j], sample_weight=w) for j in range(k)]
+        )
+    else:
+        targets = gen.randint(0, k, size=n)
+        expected = -log_loss(targets, softmax(outputs, axis=1), sample_weight=w,
+                             labels=np.arange(k))
+    score = clf._validation_scorer(targets, w)
+    assert score(torch.as_tensor(outputs)) == pytest.approx(expected, rel=1e-10)
