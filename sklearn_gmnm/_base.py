@@ -123,6 +123,13 @@ def auto_n_components(n_samples: int, n_outputs: int = 1) -> int:
     return min(max(64, 5 * n_outputs), max(8, n_samples // 10))
 
 
+def weight_tensor(n_rows: int, sample_weight: np.ndarray | None) -> torch.Tensor:
+    """Row weights as a float64 tensor on the CPU (ones when None)."""
+    if sample_weight is None:
+        return torch.ones(n_rows, dtype=torch.float64)
+    return torch.as_tensor(sample_weight, dtype=torch.float64)
+
+
 def _weighted_mean_and_scale(
     X: np.ndarray, sample_weight: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:

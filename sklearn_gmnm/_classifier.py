@@ -15,7 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import _check_partial_fit_first_call
 from torch import Tensor
 
-from ._base import BaseGMNM
+from ._base import BaseGMNM, weight_tensor
 from ._docstrings import fill_doc
 from ._loss import MultilabelLogLoss
 from ._validation import validate_X_y_classification
@@ -218,12 +218,8 @@ class GMNMClassifier(ClassifierMixin, BaseGMNM):
         development suite it scored higher on each of the five classification
         sets under 2,000 rows (``benchmarks/RESULTS.md``).
         """
-        n_rows = targets.shape[0]
-        w = (
-            torch.full((n_rows,), 1.0 / n_rows, dtype=torch.float64)
-            if sample_weight is None
-            else torch.as_tensor(sample_weight / sample_weight.sum())
-        )
+        w = weight_tensor(targets.shape[0], sample_weight)
+        w = w / w.sum()
         if self._is_multilabel():
             sign = torch.as_tensor(2.0 * targets - 1.0, dtype=torch.float64)
 

@@ -18,6 +18,7 @@ from ._base import (
     _weighted_mean_and_scale,
     module_dtype,
     unchanged_on_error,
+    weight_tensor,
 )
 from ._docstrings import fill_doc
 from ._loss import HalfPoissonDeviance, HalfSquaredError
@@ -385,13 +386,6 @@ class GMNMRegressor(RegressorMixin, BaseGMNM):
         }
 
 
-def _weights(n_rows: int, sample_weight: np.ndarray | None) -> Tensor:
-    """Row weights as a float64 tensor (ones when None)."""
-    if sample_weight is None:
-        return torch.ones(n_rows, dtype=torch.float64)
-    return torch.as_tensor(sample_weight, dtype=torch.float64)
-
-
 def _r2_scorer(
     targets: np.ndarray, sample_weight: np.ndarray | None
 ) -> Callable[[Tensor], float]:
@@ -406,7 +400,7 @@ def _r2_scorer(
     they cost alone.
     """
     t = torch.as_tensor(targets, dtype=torch.float64)
-    w = _weights(t.shape[0], sample_weight)
+    w = weight_tensor(t.shape[0], sample_weight)
     mean = (w @ t) / w.sum()
     total = w @ (t - mean).square()
     spread = total > 0
@@ -432,7 +426,7 @@ def _d2_poisson_scorer(
     What depends on the targets alone is computed once.
     """
     t = torch.as_tensor(targets, dtype=torch.float64)
-    w = _weights(t.shape[0], sample_weight)
+    w = weight_tensor(t.shape[0], sample_weight)
     saturated = torch.xlogy(t, t) - t
     mean = (w @ t) / w.sum()
     null = torch.xlogy(t, t / torch.where(mean > 0, mean, 1.0)) - t + mean
