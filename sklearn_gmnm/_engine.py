@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, PassthroughScoring
 from skorch.dataset import unpack_data
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -197,8 +197,9 @@ class GMNMNet(NeuralNet):
         # skorch's validation split is never used (the estimators hold out
         # their own), and the per-epoch table costs about 0.4 ms an epoch even
         # when nothing is printed: keep them only when they have work to do.
+        # The epoch's training loss is skorch's, read from the batches faster.
         return [
-            (name, cb)
+            (name, EpochTrainLoss() if name == "train_loss" else cb)
             for name, cb in super().get_default_callbacks()
             if name != "valid_loss" and (name != "print_log" or self.verbose)
         ]
@@ -211,6 +212,36 @@ class GMNMNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         weight = X["sample_weight"] if isinstance(X, dict) else None
         return weighted_mean_loss(self.criterion_, y_pred, y_true, weight)
+
+
+class EpochTrainLoss(PassthroughScoring):
+    """skorch's ``'train_loss'``: the batch-size weighted mean of the epoch's
+    batch losses (and ``'train_loss_best'``).
+
+    The same numbers as skorch's default, read from the epoch's list of
+    batches directly rather than through the history's slicing, which took
+    about 90 us an epoch (a twentieth of a small data set's epoch).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="train_loss", on_train=True)
+
+    def get_avg_score(self, history: Any) -> float:
+        batches = [batch for batch in history[-1]["batches"] if "train_loss" in batch]
+        return np.average(
+            [batch["train_loss"] for batch in batches],
+            weights=[batch["train_batch_size"] for batch in batches],
+        )
+
+    def on_epoch_end(self, net: NeuralNet, **kwargs):
+        if not any("train_loss" in batch for batch in net.history[-1]["batches"]):
+            return
+        score = self.get_avg_score(net.history)
+        is_best = self._is_best_score(score)
+        if is_best:
+            self.best_score_ = score
+        net.history.record("train_loss", score)
+        net.history.record("train_loss_best", bool(is_best))
 
 
 class NonFiniteGuard(Callback):
@@ -237,32 +268,46 @@ class NonFiniteGuard(Callback):
         self.max_recoveries = max_recoveries
 
     def _snapshot(self, net: NeuralNet) -> None:
-        # Copied into buffers kept from the last snapshot (once per epoch, a
-        # deepcopy of the state dicts cost about 1 ms, as much as a small
-        # data set's whole epoch).
-        module_state = net.module_.state_dict()
-        optimizer_state = net.optimizer_.state_dict()
+        # Copied into buffers kept from the last snapshot, straight from the
+        # live tensors: once per epoch, a deepcopy of the state dicts cost
+        # about 1 ms, as much as a small data set's whole epoch, and going
+        # through the state dicts' construction the guard's epoch end took
+        # 168 us against 116 us now (379 rows, 13 features, in a fit).
+        module_state = net.module_.state_dict(keep_vars=True)
+        optimizer = net.optimizer_
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        # The optimizer's state as its state dict packs it: by the index of
+        # the parameter over all groups.
+        optimizer_state = [
+            (i, optimizer.state[p])
+            for i, p in enumerate(params)
+            if p in optimizer.state
+        ]
         layout = (
             tuple(module_state),
-            tuple((i, tuple(state)) for i, state in optimizer_state["state"].items()),
+            tuple((i, tuple(state)) for i, state in optimizer_state),
         )
-        tensors = list(module_state.values())
-        for state in optimizer_state["state"].values():
-            tensors.extend(state.values())
+        tensors = [t.detach() for t in module_state.values()]
+        for _, state in optimizer_state:
+            tensors.extend(t.detach() for t in state.values())
         same = self.layout_ == layout and all(
             b.shape == t.shape for b, t in zip(self.buffers_, tensors, strict=True)
         )
         if same:
-            torch._foreach_copy_(self.buffers_, [t.detach() for t in tensors])
+            torch._foreach_copy_(self.buffers_, tensors)
         else:
             self.layout_ = layout
-            self.buffers_ = [t.detach().clone() for t in tensors]
-        # The groups hold numbers, tuples and a list of parameter indices: a
-        # copy of each dict and list is a deep copy (18 us a deepcopy).
-        self.param_groups_ = [
-            dict(group, params=list(group["params"]))
-            for group in optimizer_state["param_groups"]
-        ]
+            self.buffers_ = [t.clone() for t in tensors]
+        # The groups as the state dict packs them (numbers, tuples and the
+        # indices of their parameters): a copy of each dict is a deep copy.
+        start = 0
+        self.param_groups_ = []
+        for group in optimizer.param_groups:
+            n_params = len(group["params"])
+            self.param_groups_.append(
+                dict(group, params=list(range(start, start + n_params)))
+            )
+            start += n_params
 
     def _saved_state(self) -> tuple[dict, dict]:
         """The snapshot as a module and an optimizer state dict (copies)."""

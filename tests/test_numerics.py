@@ -7,11 +7,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import PassthroughScoring
+from skorch.history import History
 
 import sklearn_gmnm._base as base
 import sklearn_gmnm._solvers as _solvers
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
-from sklearn_gmnm._engine import NonFiniteGuard
+from sklearn_gmnm._engine import EpochTrainLoss, NonFiniteGuard
 from sklearn_gmnm._export import GMNMInference
 from sklearn_gmnm._loss import HalfSquaredError
 from sklearn_gmnm.nn import GMNM
@@ -160,6 +162,28 @@ def test_non_finite_guard_restores_its_snapshot_exactly_and_unaliased():
                     optimizer.state_dict()["state"][i][key], value, rtol=0, atol=0
                 )
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**2)
+
+
+def test_epoch_train_loss_records_what_skorchs_default_records():
+    rng = np.random.RandomState(0)
+    histories = []
+    for callback in (EpochTrainLoss(), PassthroughScoring("train_loss", on_train=True)):
+        callback.initialize()
+        history = History()
+        for epoch in range(4):
+            history.new_epoch()
+            for size in (256, 256, 57):
+                history.new_batch()
+                history.record_batch("train_loss", 1.0 / (epoch + 1) + rng.rand())
+                history.record_batch("train_batch_size", size)
+            history.new_batch()  # a batch without a loss (another callback's)
+            callback.on_epoch_end(SimpleNamespace(history=history))
+        histories.append(history)
+        rng = np.random.RandomState(0)
+    ours, skorchs = histories
+    assert ours[:, "train_loss"] == skorchs[:, "train_loss"]
+    assert ours[:, "train_loss_best"] == skorchs[:, "train_loss_best"]
+    assert not all(ours[:, "train_loss_best"])  # the flag is not trivially set
 
 
 def test_persistent_divergence_stops_with_a_clear_error():
