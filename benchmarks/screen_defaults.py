@@ -196,9 +196,11 @@ json.dump(
 d = [r["score"] - r["MLP (adam)"] for r in out if "MLP (adam)" in r]
 h = [r["score"] - r["HGB"] for r in out if "HGB" in r]
 b = [r["score"] - r["GMNM"] for r in out if "GMNM" in r]
+if not d:
+    print(f"(no reference models for these sets in {a.reference}: pass --reference)")
 print(
     f"SUMMARY {a.name}: >=MLP {sum(x >= 0 for x in d)}/{len(d)}"
-    f" worst {min(d):+.4f}; >=HGB {sum(x >= 0 for x in h)}/{len(h)};"
-    f" vs base mean {np.mean(b):+.4f} wins {sum(x > 0 for x in b)};"
+    f" worst {min(d, default=np.nan):+.4f}; >=HGB {sum(x >= 0 for x in h)}/{len(h)};"
+    f" vs base mean {np.mean(b) if b else np.nan:+.4f} wins {sum(x > 0 for x in b)};"
     f" cpu total {sum(r['cpu'] for r in out):.1f}s"
 )
