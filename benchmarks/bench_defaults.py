@@ -27,7 +27,8 @@ name of ``GMNM_VARIANTS``.
 Nothing is warmed up: the first fit of each model pays its one-time costs,
 as a user's does (with ``--repeats N`` each model is fitted N times on each
 split and the fastest time kept, which takes those costs, and most of a
-shared machine's wander, out of the times). ``ConvergenceWarning``s are counted per fit, not shown.
+shared machine's wander, out of the times). ``ConvergenceWarning``s are
+counted per fit, not shown.
 Scores are R^2 (uniform average over outputs) and accuracy on the held-out
 quarter. On the count suites (task ``'count'``) every model uses the Poisson
 loss (``GMNMRegressor(loss='poisson')``, ``MLPRegressor(loss='poisson')``,
