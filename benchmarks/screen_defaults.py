@@ -14,9 +14,11 @@ the ``base=`` column). Example::
         --params '{"learning_rate_init": 0.003}'
 
 Some patch keys stand in for rules as they were being screened (``rows_per``,
-``per_class``: the ``n_components`` rule; ``min_steps``, ``patience_steps``:
-the step-based epoch rules; ``refit``: validation then refit on all rows);
-they replace functions of the package for the run only.
+``lo``, ``hi``, ``per_class``: the ``n_components`` rule, the package's own
+unless one of them is given, the others then keeping the package's values;
+``min_steps``, ``patience_steps``: the step-based epoch rules; ``refit``:
+validation then refit on all rows); they replace functions of the package
+for the run only.
 """
 
 import argparse
@@ -53,21 +55,22 @@ torch.set_num_threads(a.threads)
 params = json.loads(a.params)
 patch = json.loads(a.patch)
 # patches: rows_per, lo, hi, per_class, es_rows, adam_iter
-rp, lo, hi, pc = (
-    patch.get("rows_per", 20),
-    patch.get("lo", 8),
-    patch.get("hi", 64),
-    patch.get("per_class", 0),
-)
-fpc = patch.get("per_feature", 0)
+# The n_components rule is the package's own unless the patch names one of
+# its keys; the keys it does not name keep the package's values.
+RULE_KEYS = ("rows_per", "lo", "hi", "per_class")
+if any(key in patch for key in RULE_KEYS):
+    rp, lo, hi, pc = (
+        patch.get("rows_per", 10),
+        patch.get("lo", 8),
+        patch.get("hi", 64),
+        patch.get("per_class", 5),
+    )
 
+    def auto(n, o=1):
+        top = max(hi, pc * o)
+        return int(min(top, max(lo, n // rp)))
 
-def auto(n, o=1):
-    top = max(hi, pc * o)
-    return int(min(top, max(lo, n // rp)))
-
-
-base.auto_n_components = auto
+    base.auto_n_components = auto
 if "clip" in patch:
     base.SMOOTH_CLIP_BOUND = patch["clip"]
 if "iqr_div" in patch:
