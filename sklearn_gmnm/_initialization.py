@@ -238,64 +238,27 @@ def activations(
 RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
 
 
-def _identical_row_groups(G: np.ndarray) -> np.ndarray:
-    """Index, for each row of ``G``, of its group of bitwise identical rows."""
-    rows = np.ascontiguousarray(G)
-    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
-    return np.unique(keys.ravel(), return_inverse=True)[1].ravel()
-
-
 def _loo_best_penalty(
-    Gc: np.ndarray,
-    Yc: np.ndarray,
-    gram: np.ndarray,
-    penalties: np.ndarray,
-    groups: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
+    Gc: np.ndarray, Yc: np.ndarray, gram: np.ndarray, penalties: np.ndarray
 ) -> float:
-    """The penalty of least leave-one-out squared error, as RidgeCV finds it,
-    with identical rows left out together.
+    """The penalty of least leave-one-out squared error, as RidgeCV finds it.
 
     With ``gram = V diag(s) V^T``, the fit with penalty ``p`` has hat-matrix
     diagonal ``h_i = sum_j (Gc V)_ij^2 / (s_j + p)`` and leave-one-out
     residuals ``e_i / (1 - h_i)``: one eigendecomposition serves all
     penalties. Rows are already scaled by the square roots of their weights.
-
-    A row repeated ``k`` times would otherwise be predicted, when left out,
-    by a fit that still holds its ``k - 1`` copies, and a small penalty
-    would look better than it is. With ``groups`` (each row's group of
-    identical rows) a group leaves together: the hat matrix of a group is
-    ``c u u^T`` with ``u`` the square roots of its rows' weights ``w`` and
-    ``c = h_i / w_i``, so its residuals are ``e + c u (u^T e) / (1 - c
-    u^T u)``, which is ``e_i / (1 - h_i)`` for a row without copies.
     """
     s, V = np.linalg.eigh(gram)
     s = np.maximum(s, 0.0)
     GV = Gc @ V
     GV2 = GV**2
     proj = GV.T @ Yc
-    n = Gc.shape[0]
-    n_groups = n if groups is None else int(groups.max()) + 1
-    if n_groups < n:
-        w = np.ones(n) if weights is None else weights
-        group_weight = np.bincount(groups, weights=w, minlength=n_groups)[groups]
-        positive = w > 0
-        safe_w = np.where(positive, w, 1.0)
     errors = []
     for p in penalties:
         inv = 1.0 / (s + p)
-        residuals = Yc - GV @ (inv[:, None] * proj)
+        fitted = GV @ (inv[:, None] * proj)
         hat = GV2 @ inv
-        if n_groups == n:
-            loo = residuals / np.maximum(1.0 - hat, 1e-12)[:, None]
-        else:
-            # c u_i (zero for rows of no weight, whose residuals are zero
-            # too) and each group's u^T e
-            cu = np.where(positive, hat / np.sqrt(safe_w), 0.0)
-            shrink = np.maximum(1.0 - hat / safe_w * group_weight, 1e-12)
-            sums = np.zeros((n_groups, Yc.shape[1]))
-            np.add.at(sums, groups, residuals * np.sqrt(w)[:, None])
-            loo = residuals + (cu / shrink)[:, None] * sums[groups]
+        loo = (Yc - fitted) / np.maximum(1.0 - hat, 1e-12)[:, None]
         errors.append(np.sum(loo**2))
     return float(penalties[int(np.argmin(errors))])
 
@@ -323,9 +286,8 @@ def fit_mixing_weights(
         Penalty relative to the mean diagonal of ``G^T G``. ``'auto'``
         chooses it among ``RIDGE_ALPHAS`` by the leave-one-out error (as
         :class:`~sklearn.linear_model.RidgeCV` does, ignoring the
-        intercept's share; identical rows leave together), so that on
-        small, noisy data the start is no worse than a cross-validated ridge
-        regression on the same columns.
+        intercept's share), so that on small, noisy data the start is no
+        worse than a cross-validated ridge regression on the same columns.
     fit_intercept : bool, default=True
         Whether to fit an unpenalised intercept.
 
@@ -349,14 +311,7 @@ def fit_mixing_weights(
     gram = Gc.T @ Gc
     unit = max(np.trace(gram) / gram.shape[0], 1e-12)
     if isinstance(ridge_alpha, str):  # 'auto'
-        penalty = _loo_best_penalty(
-            Gc,
-            Yc,
-            gram,
-            unit * np.asarray(RIDGE_ALPHAS),
-            groups=_identical_row_groups(G),
-            weights=sample_weight,
-        )
+        penalty = _loo_best_penalty(Gc, Yc, gram, unit * np.asarray(RIDGE_ALPHAS))
     else:
         penalty = ridge_alpha * unit
     gram[np.diag_indices_from(gram)] += penalty

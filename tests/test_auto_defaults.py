@@ -12,7 +12,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn_gmnm import GMNMClassifier, GMNMRegressor
 from sklearn_gmnm._initialization import (
     RIDGE_ALPHAS,
-    _identical_row_groups,
     _loo_best_penalty,
     fit_mixing_weights,
 )
@@ -92,48 +91,6 @@ def test_loo_penalty_matches_brute_force_leave_one_out():
             total += np.sum((Yc[i] - Gc[i] @ coef) ** 2)
         errors.append(total)
     assert chosen == penalties[int(np.argmin(errors))]
-
-
-def _group_loo_errors(Gc, Yc, w, groups, penalties):
-    """Weighted squared errors of each group of rows predicted by a ridge
-    fit on the other groups, one fit per group (brute force)."""
-    sw = np.sqrt(w)[:, None]
-    errors = []
-    for p in penalties:
-        total = 0.0
-        for g in np.unique(groups):
-            keep = groups != g
-            A, B = Gc[keep] * sw[keep], Yc[keep] * sw[keep]
-            coef = np.linalg.solve(A.T @ A + p * np.eye(Gc.shape[1]), A.T @ B)
-            total += np.sum(((Yc[~keep] - Gc[~keep] @ coef) * sw[~keep]) ** 2)
-        errors.append(total)
-    return np.array(errors)
-
-
-def test_loo_penalty_leaves_identical_rows_out_together():
-    # 12 distinct rows, four of them repeated 3 to 6 times, uneven weights
-    # (one zero): the closed form matches a refit per group of identical
-    # rows, and the copies change the choice from the row-by-row one.
-    local = np.random.RandomState(3)
-    base = local.standard_normal((12, 4))
-    counts = np.array([6, 5, 4, 3] + [1] * 8)
-    G = np.repeat(base, counts, axis=0)
-    Y = G[:, :1] * 0.3 + local.standard_normal((G.shape[0], 1))
-    w = local.uniform(0.5, 2.0, G.shape[0])
-    w[3] = 0.0
-    Gc, Yc = G - G.mean(0), Y - Y.mean(0)
-    groups = _identical_row_groups(G)
-    assert groups.max() + 1 == 12
-    gram = (Gc * np.sqrt(w)[:, None]).T @ (Gc * np.sqrt(w)[:, None])
-    penalties = np.array([1e-3, 1e-1, 1.0, 10.0, 100.0, 1e4])
-    expected = _group_loo_errors(Gc, Yc, w, groups, penalties)
-    chosen = _loo_best_penalty(
-        Gc * np.sqrt(w)[:, None], Yc * np.sqrt(w)[:, None], gram, penalties,
-        groups=groups, weights=w,
-    )
-    assert chosen == penalties[int(np.argmin(expected))]
-    row_by_row = _group_loo_errors(Gc, Yc, w, np.arange(G.shape[0]), penalties)
-    assert chosen != penalties[int(np.argmin(row_by_row))]
 
 
 def test_auto_ridge_penalty_shrinks_a_fit_of_noise():
